@@ -1,0 +1,45 @@
+import type { Owner } from './credential.js';
+
+/** A registry entry from agents.yaml. */
+export interface Agent {
+  id: string;
+  name: string;
+  owner: Owner;
+  version: string;
+  environment: string;
+  scopes: { aws: string[]; vault: VaultScope[] };
+  selectors: AgentSelectors;
+  delivery?: Record<string, unknown>;
+}
+
+export interface VaultScope {
+  path: string;
+  capabilities: string[];
+}
+
+export interface AgentSelectors {
+  aws?: {
+    users?: string[];
+    roles?: string[];
+    tags?: Record<string, string>;
+  };
+  vault?: {
+    displayNames?: string[];
+    meta?: Record<string, string>;
+    approleRoles?: string[];
+    policies?: string[];
+    entities?: string[];
+    namespace?: string;
+  };
+}
+
+/** What makes an unmatched credential "agent-looking". */
+export interface UnregisteredRules {
+  aws: { tags: Record<string, string>; namePatterns: string[] };
+  vault: { meta: string[]; displayNamePatterns: string[]; policyPatterns: string[] };
+}
+
+export interface Registry {
+  agents: Agent[];
+  unregistered: UnregisteredRules;
+}
