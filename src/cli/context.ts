@@ -1,0 +1,69 @@
+/**
+ * What every command shares: global options, the app lifecycle, progress lines, and the one rule
+ * for failures: one line on stderr (`credwarden: CW_ERR_…: what failed and where`), the stack only
+ * with --debug, exit 2 for bad input or an unreachable dependency.
+ */
+import { createLogger } from '../logger.js';
+import { type App, buildApp } from '../main.js';
+import type { ConnectionProfile } from '../queue/connection.js';
+import { CwError, describeError, ErrorCodes } from '../errors.js';
+
+export interface GlobalOptions {
+  config: string;
+  json?: boolean;
+  debug?: boolean;
+  progress?: boolean;
+}
+
+export const DEFAULT_CONFIG = process.env.CREDWARDEN_CONFIG ?? 'credwarden.yaml';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  stderrIsTty: boolean;
+}
+
+export const processIo: Io = {
+  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
+  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
+  stderrIsTty: process.stderr.isTTY === true,
+};
+
+export async function withApp<T>(opts: GlobalOptions, profile: ConnectionProfile, fn: (app: App) => Promise<T>, level = 'warn'): Promise<T> {
+  const log = createLogger({ level: opts.debug ? 'debug' : level });
+  const app = await buildApp({ configPath: opts.config, log, redisProfile: profile });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Progress lines on stderr, at most one a second, when stderr is a terminal or --progress is set. */
+export function progressReporter(opts: GlobalOptions, io: Io): ((m: string) => void) | undefined {
+  if (!opts.progress && !io.stderrIsTty) return undefined;
+  let last = 0;
+  return (m) => {
+    const now = Date.now();
+    if (now - last < 1000) return;
+    last = now;
+    io.err(`… ${m}`);
+  };
+}
+
+/** Run a command body; returns the exit code. */
+export async function runCommand(opts: { debug?: boolean }, io: Io, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    io.err(`credwarden: ${describeError(err)}`);
+    if (opts.debug && err instanceof Error && err.stack) io.err(err.stack);
+    return err instanceof CwError ? err.exitCode : 2;
+  }
+}
+
+export function parseSource(v: string | undefined): 'aws' | 'vault' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'aws' || v === 'vault') return v;
+  throw new CwError(ErrorCodes.INPUT, `--source must be "aws" or "vault", got "${v}"`);
+}

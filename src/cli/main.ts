@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/** The `credwarden` command line. Commands are thin: parse, call a service, print. */
+import { Command } from 'commander';
+import { registerAudit } from './commands/audit.js';
+import { registerInventory } from './commands/inventory.js';
+import { registerScan } from './commands/scan.js';
+import { registerWorker } from './commands/worker.js';
+import { DEFAULT_CONFIG, type Io, processIo } from './context.js';
+
+export function buildProgram(io: Io, exit: (code: number) => void): Command {
+  const program = new Command('credwarden')
+    .description('keeps AI-agent credentials honest across AWS IAM and HashiCorp Vault')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('--json', 'machine-readable output')
+    .option('--progress', 'progress lines on stderr even when it is not a terminal')
+    .option('--debug', 'debug logging and stack traces')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      exit(err.exitCode === 0 ? 0 : 2);
+      throw err;
+    })
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerInventory(program, io, exit);
+  registerScan(program, io, exit);
+  registerWorker(program, io, exit);
+  registerAudit(program, io, exit);
+  return program;
+}
+
+export async function run(argv: string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch {
+    return code || 2;
+  }
+  return code;
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * Loads credwarden.yaml: parse → reject literal secrets → resolve ${env:NAME} → validate → make
+ * relative paths absolute (relative to the config file). Every failure is one CwError(CONFIG)
+ * naming the file, line and key path.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { CwError, ErrorCodes } from '../errors.js';
+import { resolveEnvRefs, WHOLE_REF } from './env-refs.js';
+import { type Config, ConfigSchema, SECRET_KEY_PATHS } from './schema.js';
+import { located, parseYamlText, readYaml, validate, type YamlSource } from './yaml-source.js';
+
+export interface LoadedConfig extends Config {
+  /** Absolute path of the file the config came from. */
+  configFile: string;
+  /** Absolute path of the directory relative paths were resolved against. */
+  baseDir: string;
+}
+
+const CODE = ErrorCodes.CONFIG;
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  return fromSource(await readYaml(file, CODE), env);
+}
+
+export function loadConfigText(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  return fromSource(parseYamlText(file, text, CODE), env);
+}
+
+function getIn(value: unknown, path: (string | number)[]): unknown {
+  let cur = value;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
+  if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
+    throw new CwError(CODE, `${src.file}: must be a YAML mapping`);
+  }
+  for (const pathsOf of SECRET_KEY_PATHS) {
+    for (const path of pathsOf(src.value)) {
+      const raw = getIn(src.value, path);
+      if (raw !== undefined && !(typeof raw === 'string' && WHOLE_REF.test(raw))) {
+        throw new CwError(
+          CODE,
+          located(src, path, 'must be an ${env:NAME} reference; secrets are never written into config files'),
+        );
+      }
+    }
+  }
+  const { value, missing } = resolveEnvRefs(src.value, env);
+  const first = missing[0];
+  if (first) {
+    throw new CwError(CODE, located(src, first.path, `environment variable ${first.name} is not set`));
+  }
+  const config = validate({ ...src, value }, ConfigSchema, CODE);
+  const configFile = resolve(src.file);
+  const baseDir = dirname(configFile);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...config,
+    registry: abs(config.registry),
+    policies: config.policies.map(abs),
+    audit: { ...config.audit, file: abs(config.audit.file) },
+    configFile,
+    baseDir,
+  };
+}

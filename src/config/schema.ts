@@ -1,0 +1,107 @@
+/**
+ * The shape of credwarden.yaml. Names follow DESIGN.md's config contract; every default is here so
+ * the README's configuration reference can be checked against one place.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const roleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+const url = z.string().regex(/^(https?|rediss?):\/\/.+/, 'must be a URL');
+const cron = z.string().refine(
+  (s) => {
+    try {
+      CronExpressionParser.parse(s, { tz: 'UTC' });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not a valid cron expression (5 or 6 fields, UTC)' },
+);
+
+export const AwsAccountSchema = z.strictObject({
+  id: accountId,
+  name: z.string().optional(),
+  roleArn: roleArn.optional(),
+  externalId: z.string().min(2).optional(),
+});
+
+export const AwsSchema = z.strictObject({
+  endpoint: url.optional(),
+  region: z.string().default('us-east-1'),
+  /** Omitted: the home account of the default credential chain. */
+  accounts: z.array(AwsAccountSchema).min(1).optional(),
+  /** In-flight IAM calls per account. IAM publishes no rate; AWS advises spreading calls. */
+  maxConcurrency: z.number().int().min(1).max(32).default(4),
+  maxAttempts: z.number().int().min(1).max(10).default(5),
+  assumeRoleSessionSeconds: z.number().int().min(900).max(43_200).default(3600),
+  credentialReportTimeoutSeconds: z.number().int().min(5).max(900).default(120),
+});
+
+export const VaultClusterSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
+  address: url,
+  token: z.string().min(1),
+  namespaces: z
+    .union([z.array(z.string()).min(1), z.strictObject({ discover: z.literal(true) })])
+    .default(['root']),
+  approleMounts: z.array(z.string()).default(['approle']),
+  leasePrefixes: z.array(z.string()).default([]),
+  awsMounts: z.array(z.string()).default([]),
+  tls: z.strictObject({ caFile: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
+  requestTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  concurrency: z.number().int().min(1).max(256).default(16),
+});
+
+export const ConfigSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      url: url.default('redis://127.0.0.1:6379'),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
+        .default('credwarden'),
+    })
+    .default({ url: 'redis://127.0.0.1:6379', prefix: 'credwarden' }),
+  aws: AwsSchema.optional(),
+  vault: z.array(VaultClusterSchema).default([]),
+  registry: z.string().default('agents.yaml'),
+  policies: z.array(z.string()).default(['policies/']),
+  schedules: z.strictObject({ discover: cron.default('*/15 * * * *') }).default({ discover: '*/15 * * * *' }),
+  scan: z
+    .strictObject({
+      /** After this, units that have not reported are marked timed out and the scan is finalized as partial. */
+      timeoutSeconds: z.number().int().min(10).max(86_400).default(1800),
+    })
+    .default({ timeoutSeconds: 1800 }),
+  worker: z
+    .strictObject({
+      discoverConcurrency: z.number().int().min(1).max(64).default(4),
+      shutdownTimeoutSeconds: z.number().int().min(1).max(600).default(30),
+    })
+    .default({ discoverConcurrency: 4, shutdownTimeoutSeconds: 30 }),
+  audit: z
+    .strictObject({
+      file: z.string().default('.cw/audit.jsonl'),
+      hmacKey: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .default({ file: '.cw/audit.jsonl' }),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).optional(),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type AwsConfig = z.infer<typeof AwsSchema>;
+export type AwsAccountConfig = z.infer<typeof AwsAccountSchema>;
+export type VaultClusterConfig = z.infer<typeof VaultClusterSchema>;
+
+/** Keys whose raw text must be an `${env:NAME}` reference: a secret never sits in a config file. */
+export const SECRET_KEY_PATHS: ReadonlyArray<(value: unknown) => (string | number)[][]> = [
+  (v) => {
+    const vault = (v as { vault?: unknown[] }).vault;
+    return Array.isArray(vault) ? vault.map((_c, i) => ['vault', i, 'token']) : [];
+  },
+  () => [['audit', 'hmacKey']],
+];

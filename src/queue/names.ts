@@ -1,0 +1,44 @@
+/**
+ * Queues, job names and payloads: the one source of truth for job wiring. Payloads carry ids and
+ * references, never secrets (BullMQ stores job data as clear text).
+ *
+ *   scan       start-scan  {trigger, scanId?}        a scheduler tick or `scan --once`; fans out
+ *   discover   discover    {scanId, unitKey}         one job per source × account / cluster-namespace
+ *   inventory  finalize    {scanId}                  merge, drift, audit, summary (delayed by the
+ *                                                    scan timeout, promoted when the last unit reports)
+ */
+import { jobId } from '../model/ids.js';
+
+export const QueueNames = { scan: 'scan', discover: 'discover', inventory: 'inventory' } as const;
+export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
+
+export const JobNames = { startScan: 'start-scan', discover: 'discover', finalize: 'finalize' } as const;
+
+export interface StartScanPayload {
+  trigger: 'schedule' | 'cli' | 'api';
+  scanId?: string;
+  /** Restrict to these unit keys (e.g. one account); all units when absent. */
+  units?: string[];
+}
+export interface DiscoverPayload {
+  scanId: string;
+  unitKey: string;
+}
+export interface FinalizePayload {
+  scanId: string;
+}
+
+export const SCHEDULER_ID = 'discover-schedule';
+
+export const ids = {
+  startScan: (scanId: string) => jobId('scan', scanId),
+  discover: (scanId: string, unitKey: string) => jobId('discover', scanId, unitKey),
+  finalize: (scanId: string) => jobId('inventory', scanId),
+};
+
+/** A scan id from the scheduler's deterministic job id (`repeat:<scheduler>:<millis>`), so a replayed tick is the same scan. */
+export function scanIdForJob(jobIdValue: string | undefined, fallbackMs: number): string {
+  const m = /:(\d+)$/.exec(jobIdValue ?? '');
+  const ms = m ? Number(m[1]) : fallbackMs;
+  return `sched-${new Date(ms).toISOString().replace(/[:.]/g, '-')}`;
+}
