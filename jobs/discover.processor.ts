@@ -10,7 +10,11 @@ import type { DiscoverPayload } from '../src/queue/names.js';
 import type { ScanOrchestrator } from '../src/scan/orchestrator.js';
 
 export function discoverProcessor(orchestrator: ScanOrchestrator) {
-  return async (job: Job<DiscoverPayload>, _token?: string, signal?: AbortSignal): Promise<{ status: 'ok' | 'failed'; credentials: number }> => {
+  return async (
+    job: Job<DiscoverPayload>,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<{ status: 'ok' | 'failed'; credentials: number }> => {
     const { scanId, unitKey } = job.data;
     try {
       const r = await orchestrator.discoverUnit(scanId, unitKey, signal ? { signal } : {});

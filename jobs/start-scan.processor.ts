@@ -1,7 +1,14 @@
 /** start-scan: a scheduler tick or `scan --once`. Starts the scan and fans out one discover job per unit. */
 import type { Job, Queue } from 'bullmq';
+import {
+  type DiscoverPayload,
+  type FinalizePayload,
+  ids,
+  JobNames,
+  type StartScanPayload,
+  scanIdForJob,
+} from '../src/queue/names.js';
 import type { ScanOrchestrator } from '../src/scan/orchestrator.js';
-import { type DiscoverPayload, type FinalizePayload, ids, JobNames, scanIdForJob, type StartScanPayload } from '../src/queue/names.js';
 
 export interface StartScanDeps {
   orchestrator: ScanOrchestrator;
@@ -17,7 +24,16 @@ export function startScanProcessor(d: StartScanDeps) {
     const units = job.data.units ? all.filter((u) => job.data.units!.includes(u.key)) : all;
     const { created } = await d.orchestrator.start(scanId, job.data.trigger, units);
     // Both adds are idempotent by job id, so a replayed start-scan adds nothing twice.
-    await d.inventoryQueue.add(JobNames.finalize, { scanId }, { jobId: ids.finalize(scanId), delay: d.scanTimeoutMs, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+    await d.inventoryQueue.add(
+      JobNames.finalize,
+      { scanId },
+      {
+        jobId: ids.finalize(scanId),
+        delay: d.scanTimeoutMs,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 2000 },
+      },
+    );
     await d.discoverQueue.addBulk(
       units.map((u) => ({
         name: JobNames.discover,

@@ -45,7 +45,10 @@ export interface App {
 const realAwsSdk: AwsSdkFactories = { iam: (c) => new IAMClient(c), sts: (c) => new STSClient(c) };
 
 /** Load and validate everything that needs no network. */
-export async function loadInputs(configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<{ config: LoadedConfig; registry: Registry }> {
+export async function loadInputs(
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ config: LoadedConfig; registry: Registry }> {
   const config = await loadConfig(configPath, env);
   const registry = await loadRegistry(config.registry);
   return { config, registry };

@@ -53,10 +53,17 @@ const pool = new AwsClientPool(cfg, { iam: (c) => new IAMClient(c), sts: (c) => 
 const source = new AwsIamSource(cfg, pool);
 const registry = {
   agents: [],
-  unregistered: { aws: { tags: { agent: 'true' }, namePatterns: [] }, vault: { meta: [], displayNamePatterns: [], policyPatterns: [] } },
+  unregistered: {
+    aws: { tags: { agent: 'true' }, namePatterns: [] },
+    vault: { meta: [], displayNamePatterns: [], policyPatterns: [] },
+  },
 };
 const t1 = performance.now();
-const result = await source.discover(`aws/${account}`, { clock: systemClock, log: createLogger({ level: 'warn' }), registry });
+const result = await source.discover(`aws/${account}`, {
+  clock: systemClock,
+  log: createLogger({ level: 'warn' }),
+  registry,
+});
 const scanMs = performance.now() - t1;
 pool.destroy();
 seeder.destroy();

@@ -12,4 +12,6 @@ if (!reset.ok) {
   process.exit(2);
 }
 await seedDemoAws(endpoint);
-console.error('demo: seeded AWS estate into moto (accounts 111111111111 prod, 222222222222 staging, 333333333333 sandbox)');
+console.error(
+  'demo: seeded AWS estate into moto (accounts 111111111111 prod, 222222222222 staging, 333333333333 sandbox)',
+);

@@ -3,10 +3,11 @@
  * for failures: one line on stderr (`credwarden: CW_ERR_…: what failed and where`), the stack only
  * with --debug, exit 2 for bad input or an unreachable dependency.
  */
+
+import { CwError, describeError, ErrorCodes } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { type App, buildApp } from '../main.js';
 import type { ConnectionProfile } from '../queue/connection.js';
-import { CwError, describeError, ErrorCodes } from '../errors.js';
 
 export interface GlobalOptions {
   config: string;
@@ -29,7 +30,12 @@ export const processIo: Io = {
   stderrIsTty: process.stderr.isTTY === true,
 };
 
-export async function withApp<T>(opts: GlobalOptions, profile: ConnectionProfile, fn: (app: App) => Promise<T>, level = 'warn'): Promise<T> {
+export async function withApp<T>(
+  opts: GlobalOptions,
+  profile: ConnectionProfile,
+  fn: (app: App) => Promise<T>,
+  level = 'warn',
+): Promise<T> {
   const log = createLogger({ level: opts.debug ? 'debug' : level });
   const app = await buildApp({ configPath: opts.config, log, redisProfile: profile });
   try {

@@ -4,7 +4,11 @@ import type { Credential } from '../model/credential.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -31,9 +35,17 @@ export function credentialTable(creds: Credential[]): string {
 export function summaryText(s: ScanSummary): string {
   const lines = [
     `scan ${s.id}: ${s.status.toUpperCase()} (${s.startedAt} → ${s.finishedAt ?? 'running'})`,
-    `  credentials: ${s.counts.credentials} (${Object.entries(s.counts.byKind).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,
+    `  credentials: ${s.counts.credentials} (${
+      Object.entries(s.counts.byKind)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    })`,
     `  agents: ${s.counts.agents}; unattributed: ${s.counts.unattributed}; unregistered agent credentials: ${s.counts.unregisteredAgent}`,
-    `  drift: ${Object.entries(s.counts.drift).map(([k, v]) => `${k.replace('credential.', '')} ${v}`).join(', ') || 'none'}`,
+    `  drift: ${
+      Object.entries(s.counts.drift)
+        .map(([k, v]) => `${k.replace('credential.', '')} ${v}`)
+        .join(', ') || 'none'
+    }`,
     `  API calls: ${s.apiCalls.total} (${s.apiCalls.attempts} HTTP attempts)`,
   ];
   for (const u of s.units) {

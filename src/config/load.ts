@@ -17,6 +17,7 @@ export interface LoadedConfig extends Config {
 }
 
 const CODE = ErrorCodes.CONFIG;
+const ENV_REF_FORM = '$' + '{env:NAME}';
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   return fromSource(await readYaml(file, CODE), env);
@@ -45,7 +46,7 @@ function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
       if (raw !== undefined && !(typeof raw === 'string' && WHOLE_REF.test(raw))) {
         throw new CwError(
           CODE,
-          located(src, path, 'must be an ${env:NAME} reference; secrets are never written into config files'),
+          located(src, path, `must be an ${ENV_REF_FORM} reference; secrets are never written into config files`),
         );
       }
     }

@@ -12,6 +12,9 @@ const roleArn = z
 const url = z.string().regex(/^(https?|rediss?):\/\/.+/, 'must be a URL');
 const cron = z.string().refine(
   (s) => {
+    // cron-parser pads short expressions ("* * * *" parses as every minute): insist on 5 or 6 fields.
+    const fields = s.trim().split(/\s+/).length;
+    if (fields < 5 || fields > 6) return false;
     try {
       CronExpressionParser.parse(s, { tz: 'UTC' });
       return true;
@@ -45,9 +48,7 @@ export const VaultClusterSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
   address: url,
   token: z.string().min(1),
-  namespaces: z
-    .union([z.array(z.string()).min(1), z.strictObject({ discover: z.literal(true) })])
-    .default(['root']),
+  namespaces: z.union([z.array(z.string()).min(1), z.strictObject({ discover: z.literal(true) })]).default(['root']),
   approleMounts: z.array(z.string()).default(['approle']),
   leasePrefixes: z.array(z.string()).default([]),
   awsMounts: z.array(z.string()).default([]),
@@ -89,7 +90,9 @@ export const ConfigSchema = z.strictObject({
       hmacKey: z.string().min(16, 'must be at least 16 characters').optional(),
     })
     .default({ file: '.cw/audit.jsonl' }),
-  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).optional(),
+  log: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+    .optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -3,7 +3,7 @@
  * file, the line and the key path: `credwarden.yaml:12 aws.accounts[1].roleArn: …`.
  */
 import { readFile } from 'node:fs/promises';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { CwError, type ErrorCode } from '../errors.js';
 
@@ -52,7 +52,7 @@ export function parseYamlText(file: string, text: string, code: ErrorCode): Yaml
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
+    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw new CwError(code, `${file}${line ? `:${line}` : ''}: YAML syntax error: ${first.message.split('\n')[0]}`);
   }
   return { file, doc, lines, value: doc.toJS() ?? {} };
@@ -63,6 +63,9 @@ export function validate<T extends z.ZodType>(src: YamlSource, schema: T, code: 
   const res = schema.safeParse(src.value);
   if (res.success) return res.data;
   const issue = res.error.issues[0]!;
+  // zod reports an unknown key at its parent's path; point at the key itself.
+  const path =
+    issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
   const more = res.error.issues.length > 1 ? ` (and ${res.error.issues.length - 1} more)` : '';
-  throw new CwError(code, located(src, issue.path, `${issue.message}${more}`));
+  throw new CwError(code, located(src, path, `${issue.message}${more}`));
 }

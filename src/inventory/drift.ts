@@ -8,7 +8,7 @@
  * stricter than "diff against the last complete scan" and still lets a scan where one account
  * failed report removals in the accounts that succeeded.
  */
-import { type Credential, grantedActions } from '../model/credential.js';
+import { type Credential, grantedActions, grantSignatures } from '../model/credential.js';
 
 export type DriftType =
   | 'credential.added'
@@ -51,15 +51,24 @@ export function computeDrift(
     const base = { credentialId: cur.id, kind: cur.kind, agentId: cur.agentId };
     const prev = previous.get(cur.id);
     if (!prev) {
-      events.push({ ...base, type: 'credential.added', data: { principal: cur.principal, status: cur.status, unregisteredAgent: cur.unregisteredAgent } });
+      events.push({
+        ...base,
+        type: 'credential.added',
+        data: { principal: cur.principal, status: cur.status, unregisteredAgent: cur.unregisteredAgent },
+      });
       continue;
     }
     if (prev.status !== cur.status) {
       events.push({ ...base, type: 'credential.status-changed', data: { from: prev.status, to: cur.status } });
     }
     const g = diffSets(grantedActions(prev.grants), grantedActions(cur.grants));
-    if (g.added.length || g.removed.length) {
-      events.push({ ...base, type: 'credential.grants-changed', data: { added: g.added, removed: g.removed } });
+    const st = diffSets(grantSignatures(prev.grants), grantSignatures(cur.grants));
+    if (g.added.length || g.removed.length || st.added.length || st.removed.length) {
+      events.push({
+        ...base,
+        type: 'credential.grants-changed',
+        data: { added: g.added, removed: g.removed, statementsAdded: st.added, statementsRemoved: st.removed },
+      });
     }
     if (prev.agentId !== cur.agentId || prev.unregisteredAgent !== cur.unregisteredAgent) {
       events.push({
@@ -73,7 +82,13 @@ export function computeDrift(
   for (const [id, prev] of [...previous.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     if (seen.has(id) || !under(id, completePrefixes)) continue;
     removed.push(id);
-    events.push({ type: 'credential.removed', credentialId: id, kind: prev.kind, agentId: prev.agentId, data: { principal: prev.principal, lastStatus: prev.status } });
+    events.push({
+      type: 'credential.removed',
+      credentialId: id,
+      kind: prev.kind,
+      agentId: prev.agentId,
+      data: { principal: prev.principal, lastStatus: prev.status },
+    });
   }
   return { events, removed };
 }

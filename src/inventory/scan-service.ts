@@ -16,7 +16,13 @@ import { InventoryKeys } from './keys.js';
 import { type ScanSummary, summarize, timedOutUnit } from './summary.js';
 
 export interface AuditAppender {
-  append(input: { type: string; actor: string; subject: string; data: Record<string, unknown>; idempotencyKey?: string }): Promise<unknown>;
+  append(input: {
+    type: string;
+    actor: string;
+    subject: string;
+    data: Record<string, unknown>;
+    idempotencyKey?: string;
+  }): Promise<unknown>;
 }
 
 export interface ScanServiceDeps {
@@ -51,7 +57,13 @@ export class ScanService {
     if (!created) return { created };
     await this.d.redis
       .multi()
-      .hset(k, { trigger, startedAt: startedAt.toISOString(), status: 'running', units: JSON.stringify(units), unitsDone: 0 })
+      .hset(k, {
+        trigger,
+        startedAt: startedAt.toISOString(),
+        status: 'running',
+        units: JSON.stringify(units),
+        unitsDone: 0,
+      })
       .zadd(this.keys.scans(), startedAt.getTime(), scanId)
       .exec();
     await this.d.audit.append({
@@ -71,9 +83,19 @@ export class ScanService {
   }
 
   /** Store a unit's result; returns how many of the expected units have now reported. */
-  async recordUnit(scanId: string, result: UnitResult): Promise<{ done: number; expected: number; duplicate: boolean }> {
+  async recordUnit(
+    scanId: string,
+    result: UnitResult,
+  ): Promise<{ done: number; expected: number; duplicate: boolean }> {
     const expected = (await this.units(scanId)).length;
-    const n = (await this.d.redis.eval(RECORD_UNIT, 2, this.keys.units(scanId), this.keys.scan(scanId), result.unit.key, JSON.stringify(result))) as number;
+    const n = (await this.d.redis.eval(
+      RECORD_UNIT,
+      2,
+      this.keys.units(scanId),
+      this.keys.scan(scanId),
+      result.unit.key,
+      JSON.stringify(result),
+    )) as number;
     const done = n === -1 ? Number(await this.d.redis.hget(this.keys.scan(scanId), 'unitsDone')) : n;
     return { done, expected, duplicate: n === -1 };
   }
@@ -125,7 +147,12 @@ export class ScanService {
       if (existing.status !== 'running') return existing;
       return await this.finalizeLocked(scanId, existing);
     } finally {
-      await this.d.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, lock, token);
+      await this.d.redis.eval(
+        `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+        1,
+        lock,
+        token,
+      );
     }
   }
 
@@ -133,9 +160,15 @@ export class ScanService {
     const now = this.d.clock.now().toISOString();
     const units = await this.units(scanId);
     const stored = await this.d.redis.hgetall(this.keys.units(scanId));
-    const results = units.map((u) => (stored[u.key] ? (JSON.parse(stored[u.key]!) as UnitResult) : timedOutUnit(u, now)));
+    const results = units.map((u) =>
+      stored[u.key] ? (JSON.parse(stored[u.key]!) as UnitResult) : timedOutUnit(u, now),
+    );
     const observed = results.flatMap((r) => r.credentials);
-    const drift = await this.persistDrift(scanId, observed, results.flatMap((r) => r.completePrefixes));
+    const drift = await this.persistDrift(
+      scanId,
+      observed,
+      results.flatMap((r) => r.completePrefixes),
+    );
 
     for (const [i, ev] of drift.events.entries()) {
       await this.d.audit.append({
@@ -152,8 +185,14 @@ export class ScanService {
     tx.hset(this.keys.meta(), { lastScanId: scanId, updatedAt: now });
     await tx.exec();
 
-    const summary = summarize({ id: scanId, trigger: running.trigger, startedAt: running.startedAt, finishedAt: now, units }, results, drift.events);
-    const fin = this.d.redis.multi().hset(this.keys.scan(scanId), { status: summary.status, finishedAt: now, summary: JSON.stringify(summary) });
+    const summary = summarize(
+      { id: scanId, trigger: running.trigger, startedAt: running.startedAt, finishedAt: now, units },
+      results,
+      drift.events,
+    );
+    const fin = this.d.redis
+      .multi()
+      .hset(this.keys.scan(scanId), { status: summary.status, finishedAt: now, summary: JSON.stringify(summary) });
     if (summary.status === 'complete') fin.set(this.keys.lastComplete(), scanId);
     fin.expire(this.keys.units(scanId), UNIT_RESULT_TTL_S).expire(this.keys.drift(scanId), UNIT_RESULT_TTL_S);
     await fin.exec();
@@ -170,7 +209,10 @@ export class ScanService {
       },
       idempotencyKey: `${scanId}/finished`,
     });
-    this.d.log.info({ scanId, status: summary.status, credentials: summary.counts.credentials, drift: summary.counts.drift }, 'scan finalized');
+    this.d.log.info(
+      { scanId, status: summary.status, credentials: summary.counts.credentials, drift: summary.counts.drift },
+      'scan finalized',
+    );
     return summary;
   }
 
@@ -181,7 +223,8 @@ export class ScanService {
     const prevRaw = await this.d.redis.hgetall(this.keys.creds());
     const previous = new Map(Object.entries(prevRaw).map(([id, j]) => [id, JSON.parse(j) as Credential]));
     const drift = computeDrift(previous, observed, completePrefixes);
-    if ((await this.d.redis.set(key, JSON.stringify(drift), 'NX')) !== 'OK') return JSON.parse((await this.d.redis.get(key))!) as DriftResult;
+    if ((await this.d.redis.set(key, JSON.stringify(drift), 'NX')) !== 'OK')
+      return JSON.parse((await this.d.redis.get(key))!) as DriftResult;
     return drift;
   }
 }

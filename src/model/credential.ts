@@ -118,3 +118,21 @@ export function grantedActions(grants: readonly Grant[]): string[] {
   }
   return [...out].sort();
 }
+
+/**
+ * One line per grant, stable across scans: effect, actions, resources, condition and where it came
+ * from. Drift compares these too, so widening a resource or dropping a condition is a change even
+ * when the action list stays the same.
+ */
+export function grantSignatures(grants: readonly Grant[]): string[] {
+  const sig = (g: Grant): string => {
+    const p = g.provenance;
+    const from = `${p.attachment} ${p.policyArn ?? p.policy}${p.via ? ` via ${p.via}` : ''}`;
+    if (g.type === 'vault-path') return `${g.path} [${[...g.capabilities].sort().join(',')}] (${from})`;
+    const act = g.actions ? g.actions.join(',') : `NOT ${g.notActions?.join(',') ?? ''}`;
+    const res = g.resources ? g.resources.join(',') : `NOT ${g.notResources?.join(',') ?? ''}`;
+    const cond = g.condition ? ` if ${JSON.stringify(g.condition)}` : '';
+    return `${g.effect} ${act} on ${res}${cond} (${from})`;
+  };
+  return [...new Set(grants.map(sig))].sort();
+}

@@ -11,7 +11,13 @@ export type ConnectionProfile = 'worker' | 'producer';
 export function redisOptions(profile: ConnectionProfile): RedisOptions {
   return profile === 'worker'
     ? { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: true }
-    : { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: 3000, retryStrategy: () => null };
+    : {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        connectTimeout: 3000,
+        retryStrategy: () => null,
+      };
 }
 
 /** Connect and ping, or throw one CwError(REDIS) that says where. */

@@ -3,13 +3,20 @@
  * (a job name with no processor stops startup). Shutdown closes the workers with a deadline:
  * BullMQ's close() waits for active jobs without a timeout, so the deadline is enforced here.
  */
-import { Queue, type Processor, Worker } from 'bullmq';
+import { type Processor, Queue, Worker } from 'bullmq';
 import { discoverProcessor } from '../../jobs/discover.processor.js';
 import { finalizeProcessor } from '../../jobs/finalize.processor.js';
 import { startScanProcessor } from '../../jobs/start-scan.processor.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { App } from '../main.js';
-import { type DiscoverPayload, type FinalizePayload, ids, JobNames, QueueNames, type StartScanPayload } from './names.js';
+import {
+  type DiscoverPayload,
+  type FinalizePayload,
+  ids,
+  JobNames,
+  QueueNames,
+  type StartScanPayload,
+} from './names.js';
 
 export interface Queues {
   scan: Queue<StartScanPayload>;
@@ -49,7 +56,12 @@ export interface Workers {
 
 export function startWorkers(app: App, queues: Queues): Workers {
   const connection = { url: app.config.redis.url, maxRetriesPerRequest: null };
-  const base = { connection, prefix: bullPrefix(app), removeOnComplete: { age: 7 * 86_400, count: 5000 }, removeOnFail: { age: 30 * 86_400 } };
+  const base = {
+    connection,
+    prefix: bullPrefix(app),
+    removeOnComplete: { age: 7 * 86_400, count: 5000 },
+    removeOnFail: { age: 30 * 86_400 },
+  };
   const processors: Record<string, { queue: string; fn: Processor; concurrency: number }> = {
     [JobNames.startScan]: {
       queue: QueueNames.scan,
@@ -61,8 +73,16 @@ export function startWorkers(app: App, queues: Queues): Workers {
       }) as Processor,
       concurrency: 1,
     },
-    [JobNames.discover]: { queue: QueueNames.discover, fn: discoverProcessor(app.orchestrator) as Processor, concurrency: app.config.worker.discoverConcurrency },
-    [JobNames.finalize]: { queue: QueueNames.inventory, fn: finalizeProcessor(app.orchestrator) as Processor, concurrency: 1 },
+    [JobNames.discover]: {
+      queue: QueueNames.discover,
+      fn: discoverProcessor(app.orchestrator) as Processor,
+      concurrency: app.config.worker.discoverConcurrency,
+    },
+    [JobNames.finalize]: {
+      queue: QueueNames.inventory,
+      fn: finalizeProcessor(app.orchestrator) as Processor,
+      concurrency: 1,
+    },
   };
   for (const name of Object.values(JobNames)) {
     if (!processors[name]) throw new CwError(ErrorCodes.QUEUE, `job "${name}" has no processor`);
@@ -71,7 +91,8 @@ export function startWorkers(app: App, queues: Queues): Workers {
     const w = new Worker(
       p.queue,
       async (job, token, signal) => {
-        if (job.name !== name) throw new CwError(ErrorCodes.QUEUE, `queue ${p.queue} has no processor for job "${job.name}"`);
+        if (job.name !== name)
+          throw new CwError(ErrorCodes.QUEUE, `queue ${p.queue} has no processor for job "${job.name}"`);
         return p.fn(job, token, signal);
       },
       { ...base, concurrency: p.concurrency },

@@ -30,7 +30,12 @@ export async function upsertDiscoverSchedule(
       {
         name: JobNames.startScan,
         data,
-        opts: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 7 * 86_400, count: 1000 }, removeOnFail: { age: 30 * 86_400 } },
+        opts: {
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 5000 },
+          removeOnComplete: { age: 7 * 86_400, count: 1000 },
+          removeOnFail: { age: 30 * 86_400 },
+        },
       },
     );
   }

@@ -3,7 +3,7 @@
  * usable in credential ids and job ids.
  */
 import { z } from 'zod';
-import { parseYamlText, readYaml, located, validate, type YamlSource } from '../config/yaml-source.js';
+import { located, parseYamlText, readYaml, validate, type YamlSource } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { Registry } from '../model/agent.js';
 
@@ -11,10 +11,13 @@ const globs = z.array(z.string().min(1)).default([]);
 const tagMap = z.record(z.string(), z.string()).default({});
 
 const vaultScope = z.union([
-  z.string().regex(/^[^:]+:[a-z,]+$/, 'must be "<path>:<capability>[,<capability>…]"').transform((s) => {
-    const i = s.lastIndexOf(':');
-    return { path: s.slice(0, i), capabilities: s.slice(i + 1).split(',') };
-  }),
+  z
+    .string()
+    .regex(/^[^:]+:[a-z,]+$/, 'must be "<path>:<capability>[,<capability>…]"')
+    .transform((s) => {
+      const i = s.lastIndexOf(':');
+      return { path: s.slice(0, i), capabilities: s.slice(i + 1).split(',') };
+    }),
   z.strictObject({ path: z.string().min(1), capabilities: z.array(z.string()).min(1) }),
 ]);
 
@@ -41,7 +44,25 @@ const AgentSchema = z.strictObject({
         })
         .optional(),
     })
-    .refine((s) => s.aws !== undefined || s.vault !== undefined, { message: 'needs at least one of aws or vault' }),
+    .refine(
+      (s) => {
+        const a = s.aws;
+        const v = s.vault;
+        const awsUsable = !!a && (a.users.length > 0 || a.roles.length > 0 || Object.keys(a.tags).length > 0);
+        const vaultUsable =
+          !!v &&
+          (v.displayNames.length > 0 ||
+            v.approleRoles.length > 0 ||
+            v.policies.length > 0 ||
+            v.entities.length > 0 ||
+            Object.keys(v.meta).length > 0);
+        return awsUsable || vaultUsable;
+      },
+      {
+        message:
+          'needs at least one selector that can match (aws users/roles/tags, or vault displayNames/meta/approleRoles/policies/entities)',
+      },
+    ),
   delivery: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -65,7 +86,10 @@ function fromSource(src: YamlSource): Registry {
   reg.agents.forEach((a, i) => {
     const prev = seen.get(a.id);
     if (prev !== undefined) {
-      throw new CwError(CODE, located(src, ['agents', i, 'id'], `duplicate agent id "${a.id}" (first at agents[${prev}])`));
+      throw new CwError(
+        CODE,
+        located(src, ['agents', i, 'id'], `duplicate agent id "${a.id}" (first at agents[${prev}])`),
+      );
     }
     seen.set(a.id, i);
   });

@@ -39,11 +39,16 @@ export class ScanOrchestrator {
   }
 
   units(filter: UnitFilter = {}): ScanUnit[] {
-    const all = this.d.sources.filter((s) => !filter.sourceType || s.type === filter.sourceType).flatMap((s) => s.units());
+    const all = this.d.sources
+      .filter((s) => !filter.sourceType || s.type === filter.sourceType)
+      .flatMap((s) => s.units());
     if (!filter.account) return all;
     const picked = all.filter((u) => u.key === filter.account || u.key === `aws/${filter.account}`);
     if (picked.length === 0) {
-      throw new CwError(ErrorCodes.INPUT, `--account ${filter.account} is not a configured account or unit (configured: ${all.map((u) => u.key).join(', ') || 'none'})`);
+      throw new CwError(
+        ErrorCodes.INPUT,
+        `--account ${filter.account} is not a configured account or unit (configured: ${all.map((u) => u.key).join(', ') || 'none'})`,
+      );
     }
     return picked;
   }
@@ -59,7 +64,11 @@ export class ScanOrchestrator {
   }
 
   /** Discover one unit and record it. Throws only for retryable failures the caller may retry. */
-  async discoverUnit(scanId: string, unitKey: string, opts: { signal?: AbortSignal; progress?: (m: string) => void } = {}): Promise<UnitResult> {
+  async discoverUnit(
+    scanId: string,
+    unitKey: string,
+    opts: { signal?: AbortSignal; progress?: (m: string) => void } = {},
+  ): Promise<UnitResult> {
     const result = await this.source(unitKey).discover(unitKey, {
       clock: this.d.clock,
       log: this.d.log.child({ scanId, unit: unitKey }),
@@ -90,7 +99,13 @@ export class ScanOrchestrator {
   }
 
   /** The whole scan in this process, without queues (used by `inventory`). */
-  async runInProcess(scanId: string, trigger: string, units: ScanUnit[], concurrency: number, progress?: (m: string) => void): Promise<ScanSummary> {
+  async runInProcess(
+    scanId: string,
+    trigger: string,
+    units: ScanUnit[],
+    concurrency: number,
+    progress?: (m: string) => void,
+  ): Promise<ScanSummary> {
     await this.start(scanId, trigger, units);
     await mapLimit(units, concurrency, async (u) => {
       try {

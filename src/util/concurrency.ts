@@ -4,16 +4,20 @@ export class Semaphore {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`Semaphore limit must be a positive integer, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`Semaphore limit must be a positive integer, got ${limit}`);
   }
   async run<T>(fn: () => Promise<T>): Promise<T> {
+    // A released slot passes straight to the next waiter (active stays the same), so a caller
+    // arriving in between cannot take it too.
     if (this.active >= this.limit) await new Promise<void>((r) => this.waiters.push(r));
-    this.active++;
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiters.shift()?.();
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.active--;
     }
   }
   get inFlight(): number {
@@ -22,7 +26,12 @@ export class Semaphore {
 }
 
 /** Map with at most `limit` calls in flight; results keep input order; the first rejection rejects. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`mapLimit limit must be a positive integer, got ${limit}`);
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/main.js';
 import type { AwsStatementGrant, Credential } from '../../src/model/credential.js';
 import { ACCOUNT_A, ACCOUNT_B, registry, type SeededEstate, seedEstate } from '../fixtures/aws-estate.js';
-import { doc, seederFor } from '../support/aws-seed.js';
 import { testApp, useMotoCredentialsEnv, writeTestFiles } from '../support/app.js';
+import { doc, seederFor } from '../support/aws-seed.js';
 import { useMoto } from '../support/moto.js';
 import { useRedis } from '../support/redis.js';
 
@@ -24,7 +24,12 @@ function configFor(prefix: string) {
       endpoint: moto.endpoint,
       region: 'us-east-1',
       accounts: [
-        { id: ACCOUNT_A, name: 'prod', roleArn: `arn:aws:iam::${ACCOUNT_A}:role/credwarden-reader`, externalId: 'cw-ext-1' },
+        {
+          id: ACCOUNT_A,
+          name: 'prod',
+          roleArn: `arn:aws:iam::${ACCOUNT_A}:role/credwarden-reader`,
+          externalId: 'cw-ext-1',
+        },
         { id: ACCOUNT_B, roleArn: `arn:aws:iam::${ACCOUNT_B}:role/credwarden-reader` },
       ],
     },
@@ -68,10 +73,20 @@ describe('AWS IAM inventory against moto', () => {
     const m = byId(creds);
 
     const used = m.get(`aws/${ACCOUNT_A}/access-key/${invUsed!.accessKeyId}`)!;
-    expect(used).toMatchObject({ kind: 'aws-access-key', agentId: 'invoice-bot', owner: { team: 'finance-eng' }, status: 'active', unregisteredAgent: false });
+    expect(used).toMatchObject({
+      kind: 'aws-access-key',
+      agentId: 'invoice-bot',
+      owner: { team: 'finance-eng' },
+      status: 'active',
+      unregisteredAgent: false,
+    });
     expect(used.lastUsed?.at).not.toBeNull();
     expect(used.lastUsed?.source).toBe('credential-report');
-    const prov = (used.grants as AwsStatementGrant[]).map((g) => [g.actions?.join(), g.provenance.attachment, g.provenance.via ?? null]);
+    const prov = (used.grants as AwsStatementGrant[]).map((g) => [
+      g.actions?.join(),
+      g.provenance.attachment,
+      g.provenance.via ?? null,
+    ]);
     expect(prov).toEqual(
       expect.arrayContaining([
         ['s3:PutObject', 'inline', null],
@@ -95,15 +110,30 @@ describe('AWS IAM inventory against moto', () => {
     expect(pw).toMatchObject({ kind: 'aws-console-password', agentId: null, unregisteredAgent: true });
 
     const runner = m.get(`aws/${ACCOUNT_A}/role/agent-runner-role`)!;
-    expect(runner).toMatchObject({ kind: 'aws-role', agentId: 'runner', principal: `arn:aws:iam::${ACCOUNT_A}:role/agent-runner-role` });
+    expect(runner).toMatchObject({
+      kind: 'aws-role',
+      agentId: 'runner',
+      principal: `arn:aws:iam::${ACCOUNT_A}:role/agent-runner-role`,
+    });
     expect(runner.lastUsed?.at).not.toBeNull();
     expect(runner.attributes.maxSessionDurationSeconds).toBe(7200);
     expect(runner.attributes.boundaryArn).toBe(`arn:aws:iam::${ACCOUNT_A}:policy/agent-boundary`);
-    expect((runner.grants as AwsStatementGrant[]).map((g) => g.provenance.attachment).sort()).toEqual(['boundary', 'inline', 'managed']);
+    expect((runner.grants as AwsStatementGrant[]).map((g) => g.provenance.attachment).sort()).toEqual([
+      'boundary',
+      'inline',
+      'managed',
+    ]);
     expect((runner.attributes.trustPolicy as { Statement: unknown[] }).Statement).toHaveLength(1);
 
-    expect(m.get(`aws/${ACCOUNT_A}/role/agent-idle-role`)).toMatchObject({ agentId: null, unregisteredAgent: true, lastUsed: { at: null } });
-    expect(m.get(`aws/${ACCOUNT_B}/access-key/${etl.accessKeyId}`)).toMatchObject({ agentId: 'etl-bot', source: ACCOUNT_B });
+    expect(m.get(`aws/${ACCOUNT_A}/role/agent-idle-role`)).toMatchObject({
+      agentId: null,
+      unregisteredAgent: true,
+      lastUsed: { at: null },
+    });
+    expect(m.get(`aws/${ACCOUNT_B}/access-key/${etl.accessKeyId}`)).toMatchObject({
+      agentId: 'etl-bot',
+      source: ACCOUNT_B,
+    });
     expect(m.get(`aws/${ACCOUNT_B}/role/etl-bot-role`)).toMatchObject({ agentId: 'etl-bot', owner: { team: 'data' } });
 
     // Bulk first: keys listed only for agent users holding keys; no per-key last-used lookups.
@@ -121,12 +151,27 @@ describe('AWS IAM inventory against moto', () => {
     const scraper = estate.keys['agent-scraper']![0]!;
     const etl = estate.keys['svc-etl-bot']![0]!;
     await a.iam.send(new DeleteAccessKeyCommand({ UserName: 'agent-scraper', AccessKeyId: scraper.accessKeyId }));
-    await b.iam.send(new UpdateAccessKeyCommand({ UserName: 'svc-etl-bot', AccessKeyId: etl.accessKeyId, Status: 'Inactive' }));
-    await a.iam.send(new PutUserPolicyCommand({ UserName: 'svc-invoice-bot', PolicyName: 'escalated', PolicyDocument: doc(['iam:CreateAccessKey', 's3:PutObject']) }));
+    await b.iam.send(
+      new UpdateAccessKeyCommand({ UserName: 'svc-etl-bot', AccessKeyId: etl.accessKeyId, Status: 'Inactive' }),
+    );
+    await a.iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'svc-invoice-bot',
+        PolicyName: 'escalated',
+        PolicyDocument: doc(['iam:CreateAccessKey', 's3:PutObject']),
+      }),
+    );
     a.iam.destroy();
     b.iam.destroy();
     const reg2 = structuredClone(registry);
-    reg2.agents.push({ id: 'idler', name: 'Idle', owner: { team: 'x', contact: 'x@example.com' }, version: '1', environment: 'dev', selectors: { aws: { roles: ['agent-idle-role'] } } } as never);
+    reg2.agents.push({
+      id: 'idler',
+      name: 'Idle',
+      owner: { team: 'x', contact: 'x@example.com' },
+      version: '1',
+      environment: 'dev',
+      selectors: { aws: { roles: ['agent-idle-role'] } },
+    } as never);
     const app2 = await testApp(writeTestFiles(configFor(r.prefix), reg2));
     try {
       const { summary } = await scan(app2, 'scan-2');
@@ -140,9 +185,17 @@ describe('AWS IAM inventory against moto', () => {
       const drift = events.filter((e) => e.data.scanId === 'scan-2' && e.type.startsWith('credential.'));
       const grants = drift.filter((e) => e.type === 'credential.grants-changed');
       expect(grants.every((e) => JSON.stringify(e.data.added) === JSON.stringify(['iam:CreateAccessKey']))).toBe(true);
-      expect(drift.find((e) => e.type === 'credential.removed')?.subject).toBe(`aws/${ACCOUNT_A}/access-key/${scraper.accessKeyId}`);
-      expect(drift.find((e) => e.type === 'credential.status-changed')?.data).toMatchObject({ from: 'active', to: 'inactive' });
-      expect(drift.find((e) => e.type === 'credential.attribution-changed')?.data).toMatchObject({ from: null, to: 'idler' });
+      expect(drift.find((e) => e.type === 'credential.removed')?.subject).toBe(
+        `aws/${ACCOUNT_A}/access-key/${scraper.accessKeyId}`,
+      );
+      expect(drift.find((e) => e.type === 'credential.status-changed')?.data).toMatchObject({
+        from: 'active',
+        to: 'inactive',
+      });
+      expect(drift.find((e) => e.type === 'credential.attribution-changed')?.data).toMatchObject({
+        from: null,
+        to: 'idler',
+      });
       const state = await app2.scans.currentInventory();
       expect(state.some((c) => c.id.endsWith(scraper.accessKeyId))).toBe(false);
       expect((await app2.audit.verify()).ok).toBe(true);

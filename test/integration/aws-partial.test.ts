@@ -7,8 +7,8 @@
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/main.js';
-import { createRole, createUser, doc, seederFor } from '../support/aws-seed.js';
 import { testApp, writeTestFiles } from '../support/app.js';
+import { createRole, createUser, doc, seederFor } from '../support/aws-seed.js';
 import { useMoto } from '../support/moto.js';
 import { useRedis } from '../support/redis.js';
 
@@ -24,13 +24,30 @@ describe('partial scan on AccessDenied', () => {
     for (const acct of [OK, DENIED]) {
       const s = await seederFor(moto.endpoint, acct);
       await createUser(s, { name: 'agent-one', keys: ['active'] }, moto.endpoint);
-      await createRole(s, { name: 'credwarden-reader', inline: { read: acct === OK ? doc(['iam:*', 'sts:GetCallerIdentity']) : doc(['sts:GetCallerIdentity']) } }, moto.endpoint);
+      await createRole(
+        s,
+        {
+          name: 'credwarden-reader',
+          inline: { read: acct === OK ? doc(['iam:*', 'sts:GetCallerIdentity']) : doc(['sts:GetCallerIdentity']) },
+        },
+        moto.endpoint,
+      );
       s.iam.destroy();
     }
     // The scanner's own identity in the default account: allowed to assume roles.
-    const home = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const home = new IAMClient({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     await home.send(new CreateUserCommand({ UserName: 'scanner' }));
-    await home.send(new PutUserPolicyCommand({ UserName: 'scanner', PolicyName: 'assume', PolicyDocument: doc(['sts:AssumeRole', 'sts:GetCallerIdentity']) }));
+    await home.send(
+      new PutUserPolicyCommand({
+        UserName: 'scanner',
+        PolicyName: 'assume',
+        PolicyDocument: doc(['sts:AssumeRole', 'sts:GetCallerIdentity']),
+      }),
+    );
     const key = (await home.send(new CreateAccessKeyCommand({ UserName: 'scanner' }))).AccessKey!;
     home.destroy();
     process.env.AWS_ACCESS_KEY_ID = key.AccessKeyId!;
@@ -38,7 +55,9 @@ describe('partial scan on AccessDenied', () => {
     const res = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
     expect(res.ok).toBe(true);
     const accounts = [OK, DENIED].map((id) => ({ id, roleArn: `arn:aws:iam::${id}:role/credwarden-reader` }));
-    app = await testApp(writeTestFiles({ redis: { prefix: r.prefix }, aws: { endpoint: moto.endpoint, accounts } }, registry));
+    app = await testApp(
+      writeTestFiles({ redis: { prefix: r.prefix }, aws: { endpoint: moto.endpoint, accounts } }, registry),
+    );
     return () => app.close();
   });
 
@@ -52,7 +71,14 @@ describe('partial scan on AccessDenied', () => {
     expect(first.units.find((u) => u.key === `aws/${OK}`)).toMatchObject({ status: 'complete', credentials: 1 });
 
     // A credential from the denied account known from before must survive a partial scan.
-    const known = { id: `aws/${DENIED}/access-key/AKIAKNOWNBEFORE00001`, kind: 'aws-access-key', principal: 'x', status: 'active', grants: [], agentId: null };
+    const known = {
+      id: `aws/${DENIED}/access-key/AKIAKNOWNBEFORE00001`,
+      kind: 'aws-access-key',
+      principal: 'x',
+      status: 'active',
+      grants: [],
+      agentId: null,
+    };
     await r.redis.hset(`${r.prefix}:inv:creds`, known.id, JSON.stringify(known));
     const second = await app.orchestrator.runInProcess('p-2', 'test', app.orchestrator.units(), 2);
     expect(second.counts.drift['credential.removed'] ?? 0).toBe(0);

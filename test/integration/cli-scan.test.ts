@@ -3,12 +3,13 @@
  * worker, `inventory --json`, `audit verify`, the job scheduler upsert, deterministic job ids, and
  * the exit codes and one-line errors for bad input.
  */
-import { Queue } from 'bullmq';
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/context.js';
+import { run } from '../../src/cli/main.js';
 import { SCHEDULER_ID } from '../../src/queue/names.js';
 import { upsertDiscoverSchedule } from '../../src/queue/scheduler.js';
 import { ACCOUNT_A, ACCOUNT_B, registry, seedEstate } from '../fixtures/aws-estate.js';
@@ -37,7 +38,10 @@ describe('credwarden CLI', () => {
     useMotoCredentialsEnv();
     await seedEstate(moto.endpoint);
     const accounts = [ACCOUNT_A, ACCOUNT_B].map((id) => ({ id, roleArn: `arn:aws:iam::${id}:role/credwarden-reader` }));
-    files = writeTestFiles({ redis: { prefix: r.prefix }, aws: { endpoint: moto.endpoint, accounts }, scan: { timeoutSeconds: 60 } }, registry);
+    files = writeTestFiles(
+      { redis: { prefix: r.prefix }, aws: { endpoint: moto.endpoint, accounts }, scan: { timeoutSeconds: 60 } },
+      registry,
+    );
   });
 
   it('scan --once runs discovery through the queues and prints the summary', async () => {
@@ -58,9 +62,29 @@ describe('credwarden CLI', () => {
     const res = await cli('inventory', '--json', '--account', ACCOUNT_B);
     expect(res.code).toBe(0);
     const records = JSON.parse(res.out);
-    expect(records.map((c: { id: string }) => c.id.split('/').slice(0, 3).join('/'))).toEqual([`aws/${ACCOUNT_B}/access-key`, `aws/${ACCOUNT_B}/role`]);
+    expect(records.map((c: { id: string }) => c.id.split('/').slice(0, 3).join('/'))).toEqual([
+      `aws/${ACCOUNT_B}/access-key`,
+      `aws/${ACCOUNT_B}/role`,
+    ]);
     expect(Object.keys(records[0]).sort()).toEqual(
-      ['agentId', 'attributes', 'createdAt', 'expiresAt', 'grants', 'id', 'kind', 'lastUsed', 'observedAt', 'owner', 'principal', 'source', 'sourceType', 'status', 'tags', 'unregisteredAgent'].sort(),
+      [
+        'agentId',
+        'attributes',
+        'createdAt',
+        'expiresAt',
+        'grants',
+        'id',
+        'kind',
+        'lastUsed',
+        'observedAt',
+        'owner',
+        'principal',
+        'source',
+        'sourceType',
+        'status',
+        'tags',
+        'unregisteredAgent',
+      ].sort(),
     );
   });
 
@@ -98,7 +122,9 @@ describe('credwarden CLI', () => {
     const code = await run(['--config', bad, 'inventory'], io);
     expect(code).toBe(2);
     expect(io.stderr).toHaveLength(1);
-    expect(io.stderr[0]).toMatch(/^credwarden: CW_ERR_CONFIG: .*bad\.yaml:5 aws\.accounts\[0\]\.id: must be a 12-digit AWS account id/);
+    expect(io.stderr[0]).toMatch(
+      /^credwarden: CW_ERR_CONFIG: .*bad\.yaml:5 aws\.accounts\[0\]\.id: must be a 12-digit AWS account id/,
+    );
   });
 
   it('unreachable Redis: one clear line, exit 2', async () => {
@@ -107,7 +133,9 @@ describe('credwarden CLI', () => {
     const io = capture();
     const code = await run(['--config', cfg, 'inventory'], io);
     expect(code).toBe(2);
-    expect(io.stderr).toEqual([expect.stringMatching(/^credwarden: CW_ERR_REDIS: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/)]);
+    expect(io.stderr).toEqual([
+      expect.stringMatching(/^credwarden: CW_ERR_REDIS: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/),
+    ]);
   });
 
   it('unknown --account: exit 2 naming the configured ones', async () => {

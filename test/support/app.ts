@@ -25,11 +25,23 @@ export function writeTestFiles(config: Record<string, unknown>, registry: Record
   const dir = mkdtempSync(join(tmpdir(), 'cw-test-'));
   writeFileSync(join(dir, 'agents.yaml'), stringify(registry));
   const configPath = join(dir, 'credwarden.yaml');
-  writeFileSync(configPath, stringify({ registry: 'agents.yaml', audit: { file: join(dir, 'audit.jsonl') }, ...config, redis: { url: REDIS_URL, ...(config.redis as object) } }));
+  writeFileSync(
+    configPath,
+    stringify({
+      registry: 'agents.yaml',
+      audit: { file: join(dir, 'audit.jsonl') },
+      ...config,
+      redis: { url: REDIS_URL, ...(config.redis as object) },
+    }),
+  );
   return { dir, configPath };
 }
 
-export async function testApp(files: TestAppFiles, clock?: Clock, extra: { awsRetryDelayMs?: number } = {}): Promise<App> {
+export async function testApp(
+  files: TestAppFiles,
+  clock?: Clock,
+  extra: { awsRetryDelayMs?: number } = {},
+): Promise<App> {
   return buildApp({
     configPath: files.configPath,
     log: createLogger({ level: process.env.CW_TEST_LOG ?? 'silent' }),

@@ -18,7 +18,10 @@ import { stsStub } from '../support/sts-stub.js';
 const ACCOUNT = '444455556666';
 const registry: Registry = {
   agents: [],
-  unregistered: { aws: { tags: {}, namePatterns: ['agent-*'] }, vault: { meta: [], displayNamePatterns: [], policyPatterns: [] } },
+  unregistered: {
+    aws: { tags: {}, namePatterns: ['agent-*'] },
+    vault: { meta: [], displayNamePatterns: [], policyPatterns: [] },
+  },
 };
 const policy = (a: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: a, Resource: '*' }] });
 
@@ -31,11 +34,22 @@ function estate(users: number): StubEstate {
         groups: ['g'],
         inlinePolicies: { p: policy('s3:GetObject') },
         accessKeys: [
-          { id: `AKIAAGENT${String(i).padStart(4, '0')}A00001`, status: 'Active' as const, createDate: '2025-01-01T00:00:00Z' },
-          { id: `AKIAAGENT${String(i).padStart(4, '0')}B00002`, status: 'Inactive' as const, createDate: '2025-06-01T00:00:00Z' },
+          {
+            id: `AKIAAGENT${String(i).padStart(4, '0')}A00001`,
+            status: 'Active' as const,
+            createDate: '2025-01-01T00:00:00Z',
+          },
+          {
+            id: `AKIAAGENT${String(i).padStart(4, '0')}B00002`,
+            status: 'Inactive' as const,
+            createDate: '2025-06-01T00:00:00Z',
+          },
         ],
       })),
-      { name: 'human-bob', accessKeys: [{ id: 'AKIAHUMANBOB00000001', status: 'Active', createDate: '2025-01-01T00:00:00Z' }] },
+      {
+        name: 'human-bob',
+        accessKeys: [{ id: 'AKIAHUMANBOB00000001', status: 'Active', createDate: '2025-01-01T00:00:00Z' }],
+      },
     ],
     roles: [{ name: 'agent-role', inlinePolicies: { r: policy('ec2:*') }, maxSessionDuration: 3600 }],
     groups: [{ name: 'g', inlinePolicies: { gp: policy('sqs:*') } }],
@@ -47,7 +61,10 @@ function sourceFor(stub: IamHttpStub, maxAttempts = 4) {
   const cfg = AwsSchema.parse({ accounts: [{ id: ACCOUNT }], maxAttempts, maxConcurrency: 3 });
   const pool = new AwsClientPool(
     cfg,
-    { iam: (c) => new IAMClient({ ...c, requestHandler: stub }), sts: (c) => new STSClient({ ...c, requestHandler: stsStub(ACCOUNT) }) },
+    {
+      iam: (c) => new IAMClient({ ...c, requestHandler: stub }),
+      sts: (c) => new STSClient({ ...c, requestHandler: stsStub(ACCOUNT) }),
+    },
     new ManualClock(),
     1,
   );
@@ -56,7 +73,11 @@ function sourceFor(stub: IamHttpStub, maxAttempts = 4) {
   return new AwsIamSource(cfg, pool);
 }
 
-const ctx = () => ({ clock: new ManualClock('2026-11-27T00:00:00Z'), log: createLogger({ level: 'silent' }), registry });
+const ctx = () => ({
+  clock: new ManualClock('2026-11-27T00:00:00Z'),
+  log: createLogger({ level: 'silent' }),
+  registry,
+});
 
 async function run(users: number, behaviour: StubBehaviour, maxAttempts?: number) {
   const stub = new IamHttpStub(estate(users), behaviour);
@@ -91,12 +112,18 @@ describe(AwsIamSource.name, () => {
   });
 
   it('should give up on throttling after maxAttempts with a retryable error', async () => {
-    await expect(run(1, { throttle: { GetAccountAuthorizationDetails: 10 } }, 3)).rejects.toMatchObject({ code: 'CW_ERR_AWS', retryable: true });
+    await expect(run(1, { throttle: { GetAccountAuthorizationDetails: 10 } }, 3)).rejects.toMatchObject({
+      code: 'CW_ERR_AWS',
+      retryable: true,
+    });
   });
 
   it('should not retry a quota error (LimitExceeded) as throttling', async () => {
     const stub = new IamHttpStub(estate(1), { limitExceeded: { GetAccountAuthorizationDetails: 5 } });
-    await expect(sourceFor(stub).discover(`aws/${ACCOUNT}`, ctx())).rejects.toMatchObject({ code: 'CW_ERR_AWS_QUOTA', retryable: false });
+    await expect(sourceFor(stub).discover(`aws/${ACCOUNT}`, ctx())).rejects.toMatchObject({
+      code: 'CW_ERR_AWS_QUOTA',
+      retryable: false,
+    });
     expect(stub.countByAction().GetAccountAuthorizationDetails).toBe(1);
   });
 
@@ -109,7 +136,9 @@ describe(AwsIamSource.name, () => {
 
   it('should mark only the denied step incomplete when ListAccessKeys is denied', async () => {
     const { result } = await run(2, { accessDenied: ['ListAccessKeys'] });
-    expect(result.problems).toEqual([expect.objectContaining({ scope: `aws/${ACCOUNT}/access-key/`, code: 'AccessDenied' })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ scope: `aws/${ACCOUNT}/access-key/`, code: 'AccessDenied' }),
+    ]);
     expect(result.completePrefixes).not.toContain(`aws/${ACCOUNT}/access-key/`);
     expect(result.completePrefixes).toContain(`aws/${ACCOUNT}/role/`);
     expect(result.credentials.filter((c) => c.kind === 'aws-role')).toHaveLength(1);

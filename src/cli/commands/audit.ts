@@ -25,7 +25,8 @@ export function registerAudit(program: Command, io: Io, exit: (code: number) => 
         await runCommand(opts, io, async () => {
           const results: { where: string; result: VerifyResult }[] = [];
           const verifyFile = async (file: string, hmacKey?: string) => {
-            if (existsSync(file)) results.push({ where: file, result: await verifyJsonl(file, hmacKey ? { hmacKey } : {}) });
+            if (existsSync(file))
+              results.push({ where: file, result: await verifyJsonl(file, hmacKey ? { hmacKey } : {}) });
           };
           if (cmd.fileOnly) {
             const { config } = await loadInputs(opts.config);

@@ -16,14 +16,25 @@ export function registerInventory(program: Command, io: Io, exit: (code: number)
         await runCommand(opts, io, async () =>
           withApp(opts, 'producer', async (app) => {
             const sourceType = parseSource(cmd.source);
-            const units = app.orchestrator.units({ ...(sourceType ? { sourceType } : {}), ...(cmd.account ? { account: cmd.account } : {}) });
+            const units = app.orchestrator.units({
+              ...(sourceType ? { sourceType } : {}),
+              ...(cmd.account ? { account: cmd.account } : {}),
+            });
             const scanId = newScanId('inventory', app.clock);
-            const summary = await app.orchestrator.runInProcess(scanId, 'cli-inventory', units, app.config.worker.discoverConcurrency, progressReporter(opts, io));
+            const summary = await app.orchestrator.runInProcess(
+              scanId,
+              'cli-inventory',
+              units,
+              app.config.worker.discoverConcurrency,
+              progressReporter(opts, io),
+            );
             const creds = await app.scans.observed(scanId);
             if (opts.json) io.out(JSON.stringify(creds, null, 2));
             else io.out(`${credentialTable(creds)}\n\n${summaryText(summary)}`);
             if (summary.status !== 'complete') {
-              io.err('credwarden: scan is PARTIAL: some units could not be read completely (see problems above); nothing was concluded removed for them');
+              io.err(
+                'credwarden: scan is PARTIAL: some units could not be read completely (see problems above); nothing was concluded removed for them',
+              );
               return 1;
             }
             return 0;

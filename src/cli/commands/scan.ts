@@ -28,12 +28,21 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
             const queues = createQueues(app);
             const workers = cmd.once ? startWorkers(app, queues) : null;
             try {
-              await queues.scan.add(JobNames.startScan, { trigger: 'cli', scanId, units: units.map((u) => u.key) }, { jobId: ids.startScan(scanId), attempts: 3 });
+              await queues.scan.add(
+                JobNames.startScan,
+                { trigger: 'cli', scanId, units: units.map((u) => u.key) },
+                { jobId: ids.startScan(scanId), attempts: 3 },
+              );
               if (!workers) {
                 io.out(opts.json ? JSON.stringify({ scanId, queued: true }) : `queued scan ${scanId}`);
                 return 0;
               }
-              const summary = await waitForScan(app.scans.summary.bind(app.scans), scanId, app.config.scan.timeoutSeconds * 1000 + 30_000, progressReporter(opts, io));
+              const summary = await waitForScan(
+                app.scans.summary.bind(app.scans),
+                scanId,
+                app.config.scan.timeoutSeconds * 1000 + 30_000,
+                progressReporter(opts, io),
+              );
               io.out(opts.json ? JSON.stringify(summary, null, 2) : summaryText(summary));
               return summary.status === 'complete' ? 0 : 1;
             } finally {

@@ -21,10 +21,26 @@ export function registerWorker(program: Command, io: Io, exit: (code: number) =>
               const queues = createQueues(app);
               const workers = startWorkers(app, queues);
               if (cmd.schedule) {
-                const s = await upsertDiscoverSchedule(queues.scan, app.redis, app.config.redis.prefix, app.config.schedules.discover);
-                app.log.info({ scheduler: SCHEDULER_ID, pattern: s.pattern, next: s.next && new Date(s.next).toISOString(), upserted: s.upserted }, 'discovery schedule');
+                const s = await upsertDiscoverSchedule(
+                  queues.scan,
+                  app.redis,
+                  app.config.redis.prefix,
+                  app.config.schedules.discover,
+                );
+                app.log.info(
+                  {
+                    scheduler: SCHEDULER_ID,
+                    pattern: s.pattern,
+                    next: s.next && new Date(s.next).toISOString(),
+                    upserted: s.upserted,
+                  },
+                  'discovery schedule',
+                );
                 if (s.next !== null && s.next < Date.now() - 60_000) {
-                  app.log.warn({ scheduler: SCHEDULER_ID, next: new Date(s.next).toISOString() }, 'scheduler next run is in the past: is any worker running the scan queue?');
+                  app.log.warn(
+                    { scheduler: SCHEDULER_ID, next: new Date(s.next).toISOString() },
+                    'scheduler next run is in the past: is any worker running the scan queue?',
+                  );
                 }
               }
               app.log.info({ queues: workers.workers.map((w) => w.name) }, 'worker started');
@@ -36,7 +52,8 @@ export function registerWorker(program: Command, io: Io, exit: (code: number) =>
               app.log.info({ signal, deadlineMs: deadline }, 'shutting down');
               const { graceful } = await workers.close(deadline);
               await closeQueues(queues);
-              if (!graceful) app.log.warn('shutdown deadline passed; active jobs were abandoned and will be retried as stalled');
+              if (!graceful)
+                app.log.warn('shutdown deadline passed; active jobs were abandoned and will be retried as stalled');
               return graceful ? 0 : 1;
             },
             'info',

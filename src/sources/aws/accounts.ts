@@ -12,11 +12,6 @@ import { CwError, ErrorCodes } from '../../errors.js';
 
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
-export interface StsFactory {
-  /** An STS client using the given credentials (undefined: the default chain). */
-  (credentials?: AwsCredentialIdentityProvider): STSClient;
-}
-
 export class AssumedRoleProvider {
   private cached: AwsCredentialIdentity | null = null;
   private inflight: Promise<AwsCredentialIdentity> | null = null;
@@ -67,7 +62,10 @@ export class AssumedRoleProvider {
 }
 
 /** GetCallerIdentity, and check that the account is the one configured. */
-export async function confirmAccount(sts: STSClient, expected: string | undefined): Promise<{ account: string; arn: string }> {
+export async function confirmAccount(
+  sts: STSClient,
+  expected: string | undefined,
+): Promise<{ account: string; arn: string }> {
   const id = await sts.send(new GetCallerIdentityCommand({}));
   const account = id.Account ?? '';
   if (expected !== undefined && account !== expected) {

@@ -10,7 +10,7 @@
  * A denial on the account marks the unit partial; a denial on one step marks only what that step
  * covers as incomplete. Transient failures throw (retryable), so the queue retries the unit.
  */
-import { GetAccessKeyLastUsedCommand, type AccessKeyMetadata } from '@aws-sdk/client-iam';
+import { type AccessKeyMetadata, GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import type { AwsAccountConfig, AwsConfig } from '../../config/schema.js';
 import { CwError, ErrorCodes } from '../../errors.js';
 import type { LastUsed } from '../../model/credential.js';
@@ -19,9 +19,20 @@ import { mapLimit } from '../../util/concurrency.js';
 import { diffCounts } from '../api-calls.js';
 import type { DiscoverContext, ScanUnit, Source, UnitProblem, UnitResult } from '../source.js';
 import { confirmAccount } from './accounts.js';
-import { accessKeyLastUsed, type AwsCollected, buildAwsCredentials, roleSubject, userSubject } from './build-records.js';
+import {
+  type AwsCollected,
+  accessKeyLastUsed,
+  buildAwsCredentials,
+  roleSubject,
+  userSubject,
+} from './build-records.js';
 import { type AwsClientPool, HOME } from './client-pool.js';
-import { fetchAuthorizationDetails, fetchManagedPolicies, listAccessKeys, listRoleSessionDurations } from './collect.js';
+import {
+  fetchAuthorizationDetails,
+  fetchManagedPolicies,
+  listAccessKeys,
+  listRoleSessionDurations,
+} from './collect.js';
 import { type CredentialReport, fetchCredentialReport } from './credential-report.js';
 import { awsErrorName, isAccessDenied, toCwError } from './errors.js';
 
@@ -60,7 +71,13 @@ export class AwsIamSource implements Source {
 
   async discover(unitKey: string, ctx: DiscoverContext): Promise<UnitResult> {
     const unit = this.units().find((u) => u.key === unitKey);
-    if (!unit) throw new CwError(ErrorCodes.INPUT, `unknown AWS scan unit "${unitKey}" (known: ${this.units().map((u) => u.key).join(', ')})`);
+    if (!unit)
+      throw new CwError(
+        ErrorCodes.INPUT,
+        `unknown AWS scan unit "${unitKey}" (known: ${this.units()
+          .map((u) => u.key)
+          .join(', ')})`,
+      );
     const account = this.accounts().find((a) => `aws/${a?.id ?? HOME}` === unitKey) ?? null;
     const clients = this.pool.forAccount(account);
     const before = clients.meter.snapshot();
@@ -111,15 +128,25 @@ export class AwsIamSource implements Source {
     const neededArns = new Set<string>();
     for (const u of agentUsers) {
       for (const p of u.AttachedManagedPolicies ?? []) if (p.PolicyArn) neededArns.add(p.PolicyArn);
-      for (const g of u.GroupList ?? []) for (const p of details.groups.get(g)?.AttachedManagedPolicies ?? []) if (p.PolicyArn) neededArns.add(p.PolicyArn);
+      for (const g of u.GroupList ?? [])
+        for (const p of details.groups.get(g)?.AttachedManagedPolicies ?? [])
+          if (p.PolicyArn) neededArns.add(p.PolicyArn);
       if (u.PermissionsBoundary?.PermissionsBoundaryArn) neededArns.add(u.PermissionsBoundary.PermissionsBoundaryArn);
     }
     for (const r of agentRoles) {
       for (const p of r.AttachedManagedPolicies ?? []) if (p.PolicyArn) neededArns.add(p.PolicyArn);
       if (r.PermissionsBoundary?.PermissionsBoundaryArn) neededArns.add(r.PermissionsBoundary.PermissionsBoundaryArn);
     }
-    await this.step(() => fetchManagedPolicies(clients.iam, neededArns, details.policyDocs, concurrency, ctx.signal), accountId, 'GetPolicyVersion', () =>
-      problems.push({ scope: prefix, code: 'AccessDenied', message: 'AWS-managed policy documents denied: grants incomplete' }),
+    await this.step(
+      () => fetchManagedPolicies(clients.iam, neededArns, details.policyDocs, concurrency, ctx.signal),
+      accountId,
+      'GetPolicyVersion',
+      () =>
+        problems.push({
+          scope: prefix,
+          code: 'AccessDenied',
+          message: 'AWS-managed policy documents denied: grants incomplete',
+        }),
     );
 
     let report: CredentialReport | null = null;
@@ -180,7 +207,9 @@ export class AwsIamSource implements Source {
     await this.step(
       () =>
         mapLimit(uncovered, concurrency, async (keyId) => {
-          const out = await clients.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId }), { abortSignal: ctx.signal });
+          const out = await clients.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId }), {
+            abortSignal: ctx.signal,
+          });
           const lu = out.AccessKeyLastUsed;
           const na = (v: string | undefined) => (v === undefined || v === 'N/A' ? null : v);
           const used: LastUsed = {
@@ -212,7 +241,12 @@ export class AwsIamSource implements Source {
   }
 
   /** Run one collection step: a denial calls `onDenied` and the scan goes on; anything else throws. */
-  private async step(fn: () => Promise<unknown>, account: string, what: string, onDenied: (err: unknown) => void): Promise<void> {
+  private async step(
+    fn: () => Promise<unknown>,
+    account: string,
+    what: string,
+    onDenied: (err: unknown) => void,
+  ): Promise<void> {
     try {
       await fn();
     } catch (err) {

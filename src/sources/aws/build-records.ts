@@ -42,7 +42,8 @@ class GrantBuilder {
   constructor(private readonly details: AuthDetails) {}
 
   inline(list: PolicyDetail[] | undefined, attachment: 'inline' | 'group-inline', via?: string): void {
-    for (const p of list ?? []) this.add(p.PolicyDocument, { policy: p.PolicyName ?? '(unnamed)', attachment, ...(via ? { via } : {}) });
+    for (const p of list ?? [])
+      this.add(p.PolicyDocument, { policy: p.PolicyName ?? '(unnamed)', attachment, ...(via ? { via } : {}) });
   }
 
   managed(list: AttachedPolicy[] | undefined, attachment: 'managed' | 'group-managed', via?: string): void {
@@ -51,7 +52,12 @@ class GrantBuilder {
 
   arn(arn: string, attachment: Provenance['attachment'], via?: string): void {
     const doc = this.details.policyDocs.get(arn);
-    const prov: Provenance = { policy: doc?.name ?? arn.split('/').pop()!, policyArn: arn, attachment, ...(via ? { via } : {}) };
+    const prov: Provenance = {
+      policy: doc?.name ?? arn.split('/').pop()!,
+      policyArn: arn,
+      attachment,
+      ...(via ? { via } : {}),
+    };
     if (!doc) this.errors.push(`${arn}: policy document not available`);
     else this.add(doc.document, prov);
   }
@@ -97,12 +103,15 @@ export function reportSlotFor(key: AccessKeyMetadata, slots: ReportKeySlot[]): R
   if (created === undefined) return null;
   const active = key.Status === 'Active';
   const hits = slots.filter(
-    (s) => s.lastRotated !== null && Math.abs(new Date(s.lastRotated).getTime() - created) < 1000 && s.active === active,
+    (s) =>
+      s.lastRotated !== null && Math.abs(new Date(s.lastRotated).getTime() - created) < 1000 && s.active === active,
   );
   const first = hits[0];
   if (!first) return null;
   const same = (s: ReportKeySlot) =>
-    s.lastUsedDate === first.lastUsedDate && s.lastUsedRegion === first.lastUsedRegion && s.lastUsedService === first.lastUsedService;
+    s.lastUsedDate === first.lastUsedDate &&
+    s.lastUsedRegion === first.lastUsedRegion &&
+    s.lastUsedService === first.lastUsedService;
   return hits.every(same) ? first : null;
 }
 
@@ -127,13 +136,22 @@ export function buildAwsCredentials(c: AwsCollected, registry: Registry): Creden
     const subject = userSubject(u);
     const g = userGrants(u, c.details);
     const tags = tagMap(u.Tags);
-    const base = { sourceType: 'aws' as const, source: c.account, principal: u.Arn ?? userName, grants: g.grants, tags, observedAt: c.observedAt };
+    const base = {
+      sourceType: 'aws' as const,
+      source: c.account,
+      principal: u.Arn ?? userName,
+      grants: g.grants,
+      tags,
+      observedAt: c.observedAt,
+    };
     const userAttrs = {
       userName,
       userId: u.UserId,
       path: u.Path,
       groups: u.GroupList ?? [],
-      ...(u.PermissionsBoundary?.PermissionsBoundaryArn ? { boundaryArn: u.PermissionsBoundary.PermissionsBoundaryArn } : {}),
+      ...(u.PermissionsBoundary?.PermissionsBoundaryArn
+        ? { boundaryArn: u.PermissionsBoundary.PermissionsBoundaryArn }
+        : {}),
       ...(g.errors.length ? { grantErrors: g.errors } : {}),
     };
     for (const k of c.accessKeys.get(userName) ?? []) {
@@ -165,7 +183,11 @@ export function buildAwsCredentials(c: AwsCollected, registry: Registry): Creden
             id: awsConsolePasswordId(c.account, userName),
             kind: 'aws-console-password',
             createdAt: row.passwordLastChanged,
-            lastUsed: { at: row.passwordLastUsed, source: 'credential-report', asOf: c.report?.generatedAt ?? c.observedAt },
+            lastUsed: {
+              at: row.passwordLastUsed,
+              source: 'credential-report',
+              asOf: c.report?.generatedAt ?? c.observedAt,
+            },
             expiresAt: null,
             status: 'active',
             attributes: { ...userAttrs, mfaActive: row.mfaActive },
@@ -194,7 +216,12 @@ export function buildAwsCredentials(c: AwsCollected, registry: Registry): Creden
           source: c.account,
           principal: r.Arn ?? r.RoleName!,
           createdAt: iso(r.CreateDate),
-          lastUsed: { at: iso(lu?.LastUsedDate), region: lu?.Region ?? null, source: 'RoleLastUsed', asOf: c.observedAt },
+          lastUsed: {
+            at: iso(lu?.LastUsedDate),
+            region: lu?.Region ?? null,
+            source: 'RoleLastUsed',
+            asOf: c.observedAt,
+          },
           expiresAt: null,
           status: 'active',
           grants: g.grants,
@@ -205,7 +232,9 @@ export function buildAwsCredentials(c: AwsCollected, registry: Registry): Creden
             path: r.Path,
             trustPolicy,
             maxSessionDurationSeconds: c.roleSessionSeconds.get(r.RoleName!) ?? null,
-            ...(r.PermissionsBoundary?.PermissionsBoundaryArn ? { boundaryArn: r.PermissionsBoundary.PermissionsBoundaryArn } : {}),
+            ...(r.PermissionsBoundary?.PermissionsBoundaryArn
+              ? { boundaryArn: r.PermissionsBoundary.PermissionsBoundaryArn }
+              : {}),
             ...(g.errors.length ? { grantErrors: g.errors } : {}),
           },
           observedAt: c.observedAt,

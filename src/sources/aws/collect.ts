@@ -4,6 +4,7 @@
  * bulk-listed (there are over a thousand); the ones agents actually carry are fetched by ARN.
  */
 import {
+  type AccessKeyMetadata,
   GetAccountAuthorizationDetailsCommand,
   type GetAccountAuthorizationDetailsCommandOutput,
   GetPolicyCommand,
@@ -11,7 +12,6 @@ import {
   type GroupDetail,
   type IAMClient,
   ListAccessKeysCommand,
-  type AccessKeyMetadata,
   ListRolesCommand,
   type RoleDetail,
   type UserDetail,
@@ -44,7 +44,8 @@ export async function fetchAuthorizationDetails(iam: IAMClient, signal?: AbortSi
     for (const p of page.Policies ?? []) {
       const v = p.PolicyVersionList?.find((x) => x.IsDefaultVersion) ?? p.PolicyVersionList?.[0];
       // moto leaves PolicyName out of Policies[] entries: fall back to the ARN's last segment.
-      if (p.Arn && v?.Document) out.policyDocs.set(p.Arn, { name: p.PolicyName ?? p.Arn.split('/').pop()!, document: v.Document });
+      if (p.Arn && v?.Document)
+        out.policyDocs.set(p.Arn, { name: p.PolicyName ?? p.Arn.split('/').pop()!, document: v.Document });
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -64,20 +65,29 @@ export async function fetchManagedPolicies(
     const pol = await iam.send(new GetPolicyCommand({ PolicyArn: arn }), { abortSignal: signal });
     const versionId = pol.Policy?.DefaultVersionId;
     if (!versionId) return;
-    const ver = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }), { abortSignal: signal });
+    const ver = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }), {
+      abortSignal: signal,
+    });
     if (ver.PolicyVersion?.Document) {
       into.set(arn, { name: pol.Policy?.PolicyName ?? arn.split('/').pop()!, document: ver.PolicyVersion.Document });
     }
   });
 }
 
-export async function listAccessKeys(iam: IAMClient, userName: string, signal?: AbortSignal): Promise<AccessKeyMetadata[]> {
+export async function listAccessKeys(
+  iam: IAMClient,
+  userName: string,
+  signal?: AbortSignal,
+): Promise<AccessKeyMetadata[]> {
   const keys: AccessKeyMetadata[] = [];
   let marker: string | undefined;
   do {
-    const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }), {
-      abortSignal: signal,
-    });
+    const page = await iam.send(
+      new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
+      {
+        abortSignal: signal,
+      },
+    );
     keys.push(...(page.AccessKeyMetadata ?? []));
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);

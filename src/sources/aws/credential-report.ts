@@ -7,6 +7,7 @@
 import { GenerateCredentialReportCommand, GetCredentialReportCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CwError, ErrorCodes } from '../../errors.js';
 import { sleep } from '../../util/concurrency.js';
+import { parseCsv } from '../../util/csv.js';
 
 export interface ReportKeySlot {
   slot: 1 | 2;
@@ -38,13 +39,12 @@ const val = (v: string | undefined): string | null => (v === undefined || NULLS.
 const bool = (v: string | undefined): boolean => v?.toLowerCase() === 'true';
 
 export function parseCredentialReport(csv: string, generatedAt: string | null = null): CredentialReport {
-  const lines = csv.split(/\r?\n/).filter((l) => l.length > 0);
-  const header = (lines.shift() ?? '').split(',');
+  const lines = parseCsv(csv);
+  const header = lines.shift() ?? [];
   const col = (name: string) => header.indexOf(name);
   const idx = Object.fromEntries(header.map((h) => [h, col(h)]));
   const rows = new Map<string, ReportRow>();
-  for (const line of lines) {
-    const f = line.split(',');
+  for (const f of lines) {
     const get = (name: string) => (idx[name] === undefined ? undefined : f[idx[name] as number]);
     const user = get('user');
     if (!user || user === '<root_account>') continue;
@@ -94,14 +94,19 @@ export async function fetchCredentialReport(iam: IAMClient, opts: ReportFetchOpt
       } catch (err) {
         const n = errName(err);
         if (n === 'CredentialReportNotReadyException') state = 'INPROGRESS';
-        else if (n === 'CredentialReportNotPresentException' || n === 'CredentialReportExpiredException') state = undefined;
+        else if (n === 'CredentialReportNotPresentException' || n === 'CredentialReportExpiredException')
+          state = undefined;
         else throw err;
       }
     }
     if (now() + delay > deadline) {
-      throw new CwError(ErrorCodes.TIMEOUT, `credential report not ready after ${Math.round(opts.timeoutMs / 1000)} s`, {
-        retryable: true,
-      });
+      throw new CwError(
+        ErrorCodes.TIMEOUT,
+        `credential report not ready after ${Math.round(opts.timeoutMs / 1000)} s`,
+        {
+          retryable: true,
+        },
+      );
     }
     await sleep(delay, opts.signal);
     delay = Math.min(delay * 2, 8000);

@@ -2,7 +2,13 @@
 import { CwError, ErrorCodes } from '../../errors.js';
 import { isQuotaError } from './retry.js';
 
-const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'InvalidClientTokenId', 'ExpiredToken']);
+const DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+]);
 
 export function awsErrorName(err: unknown): string {
   const e = err as { name?: string; Code?: string } | undefined;

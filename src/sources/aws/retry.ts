@@ -15,7 +15,10 @@ export function isQuotaError(err: unknown): boolean {
 }
 
 export class NoQuotaRetryStrategy extends StandardRetryStrategy {
-  override async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
+  override async refreshRetryTokenForRetry(
+    token: StandardRetryToken,
+    errorInfo: RetryErrorInfo,
+  ): Promise<StandardRetryToken> {
     if (isQuotaError(errorInfo.error)) throw errorInfo.error;
     return super.refreshRetryTokenForRetry(token, errorInfo);
   }

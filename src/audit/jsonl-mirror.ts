@@ -1,0 +1,240 @@
+/**
+ * A JSONL file copy of the audit chain: one canonical-JSON event per line, in seq order, line N
+ * holding seq N. It is the copy an auditor takes away; Redis stays the system of record.
+ *
+ * Redis keys:
+ *   <prefix>:audit:mirror-lock:<sha1(absolute path)>  String lock (SET NX PX) held while writing,
+ *   so workers sharing one file never interleave lines. Released and extended by compare-on-token
+ *   Lua; a holder that lost it stops before its next write.
+ *
+ * sync(log): under the lock, finds the file's last seq (cached with the file's device, inode and
+ * size; re-read from the tail only when those change), checks that Redis still holds that same
+ * event (same hash) and that each new event links to the previous one, then appends every newer
+ * event and fsyncs. A divergent copy throws CwError(AUDIT_TAMPERED) and writes nothing. A torn last
+ * line (a crash mid-write) is repaired: completed with "\n" if it is a whole event, else cut off
+ * and copied again from Redis.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import { CwError, ErrorCodes } from '../errors.js';
+import {
+  type AuditEvent,
+  type AuditMirror,
+  type AuditReader,
+  canonicalJson,
+  GENESIS_HASH,
+  parseEvent,
+} from './event.js';
+import { type VerifyOptions, type VerifyResult, verifyChainAsync } from './verify.js';
+
+export interface JsonlMirrorOptions {
+  prefix: string;
+  path: string;
+  /** Lock lease, extended before each write; default 10 s. */
+  lockTtlMs?: number;
+  /** How long to wait for another writer's lock; default 15 s (longer than a crashed holder's lease). */
+  lockWaitMs?: number;
+  /** Events read from Redis per write; default 1000. */
+  batch?: number;
+}
+
+interface Tail {
+  seq: number;
+  hash: string;
+  size: number;
+}
+
+const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const EXTEND_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+
+type LockCommand = (key: string, token: string, ttl?: number) => Promise<number>;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const tampered = (msg: string): CwError => new CwError(ErrorCodes.AUDIT_TAMPERED, msg);
+
+export class JsonlMirror implements AuditMirror {
+  readonly path: string;
+  readonly lockKey: string;
+  private readonly ttl: number;
+  private readonly wait: number;
+  private readonly batch: number;
+  private cache: (Tail & { dev: number; ino: number }) | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private waiting: Promise<number> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    opts: JsonlMirrorOptions,
+  ) {
+    this.path = resolve(opts.path);
+    this.lockKey = `${opts.prefix}:audit:mirror-lock:${createHash('sha1').update(this.path).digest('hex')}`;
+    this.ttl = opts.lockTtlMs ?? 10_000;
+    this.wait = opts.lockWaitMs ?? 15_000;
+    this.batch = opts.batch ?? 1000;
+    const r = redis as unknown as Record<string, unknown>;
+    if (typeof r.cwAuditLockRelease !== 'function') {
+      redis.defineCommand('cwAuditLockRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
+      redis.defineCommand('cwAuditLockExtend', { numberOfKeys: 1, lua: EXTEND_LUA });
+    }
+  }
+
+  /**
+   * Copies every event newer than the file's last line. Calls that arrive while a sync has not
+   * started yet share it; otherwise they queue behind the running one. Returns events written.
+   */
+  sync(log: AuditReader): Promise<number> {
+    if (this.waiting) return this.waiting;
+    const run = this.chain.then(() => {
+      this.waiting = undefined;
+      return this.syncLocked(log);
+    });
+    this.waiting = run;
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private lockCommand(name: 'cwAuditLockRelease' | 'cwAuditLockExtend'): LockCommand {
+    return (this.redis as unknown as Record<string, LockCommand>)[name]!.bind(this.redis);
+  }
+
+  private async syncLocked(log: AuditReader): Promise<number> {
+    const token = randomUUID();
+    const deadline = Date.now() + this.wait;
+    while ((await this.redis.set(this.lockKey, token, 'PX', this.ttl, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) {
+        throw new CwError(ErrorCodes.AUDIT, `audit mirror ${this.path}: lock still held after ${this.wait} ms`, {
+          retryable: true,
+        });
+      }
+      await sleep(5 + Math.random() * 20);
+    }
+    try {
+      return await this.copy(log, token);
+    } catch (err) {
+      this.cache = undefined;
+      throw err;
+    } finally {
+      await this.lockCommand('cwAuditLockRelease')(this.lockKey, token).catch(() => undefined);
+    }
+  }
+
+  private async copy(log: AuditReader, token: string): Promise<number> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const fh = await open(this.path, 'a+', 0o640);
+    try {
+      const st = await fh.stat();
+      const c = this.cache;
+      let tail: Tail =
+        c && c.dev === st.dev && c.ino === st.ino && c.size === st.size ? { ...c } : await this.readTail(fh, st.size);
+      let from = tail.seq === 0 ? 1 : tail.seq;
+      let written = 0;
+      for (;;) {
+        const events = await log.read(from, this.batch);
+        const full = events.length === this.batch;
+        if (from === tail.seq) {
+          const same = events.shift();
+          if (!same || same.seq !== tail.seq || same.hash !== tail.hash) {
+            throw tampered(`audit mirror ${this.path}: its last event (seq ${tail.seq}) is not the one in Redis`);
+          }
+        }
+        if (events.length > 0) {
+          let lines = '';
+          for (const e of events) {
+            if (e.seq !== tail.seq + 1 || e.prevHash !== tail.hash) {
+              throw tampered(`audit mirror ${this.path}: Redis seq ${e.seq} does not link to seq ${tail.seq}`);
+            }
+            lines += `${canonicalJson(e)}\n`;
+            tail = { seq: e.seq, hash: e.hash, size: tail.size };
+          }
+          await this.ensureOwned(fh, token, tail.size);
+          await fh.appendFile(lines, 'utf8');
+          tail.size += Buffer.byteLength(lines, 'utf8');
+          written += events.length;
+        }
+        if (!full) break;
+        from = tail.seq + 1;
+      }
+      if (written > 0) await fh.datasync();
+      this.cache = { ...tail, dev: st.dev, ino: st.ino };
+      return written;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Before each write: the lock is still ours and nobody else grew the file. */
+  private async ensureOwned(fh: FileHandle, token: string, size: number): Promise<void> {
+    if ((await this.lockCommand('cwAuditLockExtend')(this.lockKey, token, this.ttl)) !== 1) {
+      throw new CwError(ErrorCodes.AUDIT, `audit mirror ${this.path}: lost the lock mid-write`, { retryable: true });
+    }
+    const now = (await fh.stat()).size;
+    if (now !== size) {
+      throw new CwError(ErrorCodes.AUDIT, `audit mirror ${this.path}: file changed under the lock (${size} → ${now})`, {
+        retryable: true,
+      });
+    }
+  }
+
+  private async readTail(fh: FileHandle, size: number): Promise<Tail> {
+    if (size === 0) return { seq: 0, hash: GENESIS_HASH, size: 0 };
+    const lastByte = Buffer.alloc(1);
+    await fh.read(lastByte, 0, 1, size - 1);
+    const complete = lastByte[0] === 0x0a;
+    const { text, start } = await lastLine(fh, complete ? size - 1 : size);
+    if (!complete) {
+      try {
+        parseEvent(text, '');
+      } catch {
+        await fh.truncate(start);
+        return this.readTail(fh, start);
+      }
+      await fh.appendFile('\n', 'utf8');
+      size += 1;
+    }
+    const e = parseEvent(text, `${this.path}: last line`);
+    return { seq: e.seq, hash: e.hash, size };
+  }
+}
+
+/** The line that ends at byte `end` (exclusive), read backwards in growing chunks. */
+async function lastLine(fh: FileHandle, end: number): Promise<{ text: string; start: number }> {
+  for (let chunk = 64 * 1024; ; chunk *= 4) {
+    const start = Math.max(0, end - chunk);
+    const buf = Buffer.alloc(end - start);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+    if (bytesRead !== buf.length) throw new CwError(ErrorCodes.AUDIT, 'audit mirror: file shrank while reading');
+    const nl = buf.lastIndexOf(0x0a);
+    if (nl >= 0) return { text: buf.subarray(nl + 1).toString('utf8'), start: start + nl + 1 };
+    if (start === 0) return { text: buf.toString('utf8'), start: 0 };
+  }
+}
+
+/**
+ * The events of a JSONL copy, in file order. An empty, non-JSON or malformed line throws
+ * CwError(AUDIT_TAMPERED) naming `<path>:<line>`; a missing file throws CwError(AUDIT).
+ */
+export async function* readJsonl(path: string): AsyncGenerator<AuditEvent> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw new CwError(ErrorCodes.AUDIT, `cannot read audit file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    let line = 0;
+    for await (const text of fh.readLines({ encoding: 'utf8' })) {
+      line++;
+      if (text.length === 0) throw tampered(`${path}:${line}: empty line`);
+      yield parseEvent(text, `${path}:${line}`);
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** Verifies a JSONL copy; a break's position p is line p + 1. */
+export function verifyJsonl(path: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  return verifyChainAsync(readJsonl(path), opts);
+}
