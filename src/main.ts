@@ -2,12 +2,17 @@
  * The composition root: the only place that constructs IAM, STS, Vault and Redis clients. Config
  * and registry are validated before the first network call (validate at load, act later).
  */
+
+import { readFileSync } from 'node:fs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
+import nodeVault from 'node-vault';
 import { JsonlMirror, RedisAuditLog } from './audit/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
+import type { VaultClusterConfig } from './config/schema.js';
+import { CwError, ErrorCodes } from './errors.js';
 import { ScanService } from './inventory/scan-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Registry } from './model/agent.js';
@@ -17,6 +22,8 @@ import { ScanOrchestrator } from './scan/orchestrator.js';
 import { AwsIamSource } from './sources/aws/aws-iam.source.js';
 import { AwsClientPool, type AwsSdkFactories } from './sources/aws/client-pool.js';
 import type { Source } from './sources/source.js';
+import type { VaultHttp } from './sources/vault/api.js';
+import { VaultSource } from './sources/vault/vault.source.js';
 
 export interface AppOptions {
   configPath: string;
@@ -27,6 +34,8 @@ export interface AppOptions {
   /** Test hook: SDK constructors (the real ones by default). */
   awsSdk?: AwsSdkFactories;
   awsRetryDelayMs?: number;
+  /** Test hook: the Vault HTTP client per cluster (node-vault by default). */
+  vaultHttp?: (cluster: VaultClusterConfig) => VaultHttp;
 }
 
 export interface App {
@@ -43,6 +52,34 @@ export interface App {
 }
 
 const realAwsSdk: AwsSdkFactories = { iam: (c) => new IAMClient(c), sts: (c) => new STSClient(c) };
+
+/**
+ * A node-vault client for one cluster. Only `request` is ever used (see sources/vault/api.ts):
+ * lists as GET ?list=true, the namespace header per request, never a token-replacing helper.
+ */
+function realVaultHttp(c: VaultClusterConfig): VaultHttp {
+  let ca: Buffer | undefined;
+  if (c.tls?.caFile) {
+    try {
+      ca = readFileSync(c.tls.caFile);
+    } catch (err) {
+      throw new CwError(
+        ErrorCodes.CONFIG,
+        `vault ${c.name}: tls.caFile ${c.tls.caFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+  }
+  const client = nodeVault({
+    endpoint: c.address,
+    token: c.token,
+    noCustomHTTPVerbs: true,
+    requestOptions: { timeout: c.requestTimeoutMs, ...(ca ? { ca } : {}) },
+    ...(c.tls?.rejectUnauthorized === false ? { rpDefaults: { strictSSL: false } } : {}),
+  } as nodeVault.VaultOptions);
+  // node-vault would otherwise stamp VAULT_NAMESPACE over every per-request namespace header.
+  (client as { namespace?: string }).namespace = undefined;
+  return client as unknown as VaultHttp;
+}
 
 /** Load and validate everything that needs no network. */
 export async function loadInputs(
@@ -72,6 +109,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   if (config.aws) {
     pool = new AwsClientPool(config.aws, opts.awsSdk ?? realAwsSdk, clock, opts.awsRetryDelayMs);
     sources.push(new AwsIamSource(config.aws, pool));
+  }
+  if (config.vault.length > 0) {
+    const make = opts.vaultHttp ?? realVaultHttp;
+    const clients = new Map(config.vault.map((c) => [c.name, make(c)]));
+    sources.push(new VaultSource(config.vault, (name) => clients.get(name)!));
   }
   const orchestrator = new ScanOrchestrator({
     scans,

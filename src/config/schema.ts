@@ -50,7 +50,16 @@ export const VaultClusterSchema = z.strictObject({
   token: z.string().min(1),
   namespaces: z.union([z.array(z.string()).min(1), z.strictObject({ discover: z.literal(true) })]).default(['root']),
   approleMounts: z.array(z.string()).default(['approle']),
-  leasePrefixes: z.array(z.string()).default([]),
+  leasePrefixes: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .refine((p) => !/^\/*auth\//.test(p), {
+          message: 'token leases (auth/…) are the tokens themselves: inventory them as tokens',
+        }),
+    )
+    .default([]),
   awsMounts: z.array(z.string()).default([]),
   tls: z.strictObject({ caFile: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
   requestTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),

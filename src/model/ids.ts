@@ -9,10 +9,14 @@ export const awsRoleId = (account: string, roleName: string): string => `aws/${a
 export const awsConsolePasswordId = (account: string, userName: string): string =>
   `aws/${account}/console-password/${userName}`;
 
-/** The namespace segment of a Vault id: "root" for the root namespace, else the path without its trailing slash. */
+/**
+ * The namespace segment of a Vault id: "root" for the root namespace, else the path without its
+ * slashes at either end, with inner slashes encoded (`team-a/sub` → `team-a%2Fsub`). One segment,
+ * so one namespace's id prefixes can never cover a child namespace's ids.
+ */
 export function vaultNamespaceSegment(ns: string): string {
   const trimmed = ns.replace(/^\/+|\/+$/g, '');
-  return trimmed === '' ? 'root' : trimmed;
+  return trimmed === '' || trimmed === 'root' ? 'root' : trimmed.replace(/\//g, '%2F');
 }
 
 export const vaultTokenId = (cluster: string, ns: string, accessor: string): string =>

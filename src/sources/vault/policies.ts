@@ -1,0 +1,80 @@
+/**
+ * ACL policies of one namespace: listed, read and parsed (HCL or JSON) once per scan, then attached
+ * as grants, with provenance, to every token, AppRole role and secret ID that carries them. The
+ * `root` policy has no rules; it is represented as a grant on `*` with the `root` capability so
+ * scoring sees it for what it is. A policy that cannot be read or parsed is named in
+ * `grantErrors`, never silently dropped.
+ */
+import type { VaultPathGrant } from '../../model/credential.js';
+import { type AclRule, parseAclPolicy } from './acl-policy.js';
+import type { VaultApi } from './api.js';
+
+export interface PolicySet {
+  rules: Map<string, AclRule[]>;
+  errors: Map<string, string>;
+}
+
+export async function loadPolicies(api: VaultApi, ns: string): Promise<PolicySet> {
+  const set: PolicySet = { rules: new Map(), errors: new Map() };
+  const names = await api.list('vault:list-policies', ns, 'sys/policies/acl', 'list on sys/policies/acl');
+  for (const name of names) {
+    if (name === 'root') continue;
+    const out = await api.read(
+      'vault:read-policy',
+      ns,
+      `sys/policies/acl/${encodeURIComponent(name)}`,
+      `read on sys/policies/acl/${name}`,
+    );
+    const text = out?.data?.policy;
+    if (typeof text !== 'string') {
+      set.errors.set(name, 'policy text missing');
+      continue;
+    }
+    try {
+      set.rules.set(name, parseAclPolicy(text));
+    } catch (err) {
+      set.errors.set(name, (err as Error).message);
+    }
+  }
+  return set;
+}
+
+export interface GrantsResult {
+  grants: VaultPathGrant[];
+  errors: string[];
+}
+
+export function grantsFor(
+  set: PolicySet,
+  policies: readonly string[],
+  identityPolicies: readonly string[] = [],
+): GrantsResult {
+  const grants: VaultPathGrant[] = [];
+  const errors: string[] = [];
+  const add = (name: string, attachment: 'vault-policy' | 'vault-identity-policy') => {
+    if (name === 'root') {
+      grants.push({
+        type: 'vault-path',
+        path: '*',
+        capabilities: ['root'],
+        provenance: { policy: 'root', attachment },
+      });
+      return;
+    }
+    const rules = set.rules.get(name);
+    if (!rules) {
+      errors.push(`${name}: ${set.errors.get(name) ?? 'policy not found'}`);
+      return;
+    }
+    for (const r of rules)
+      grants.push({
+        type: 'vault-path',
+        path: r.path,
+        capabilities: [...r.capabilities],
+        provenance: { policy: name, attachment },
+      });
+  };
+  for (const p of policies) add(p, 'vault-policy');
+  for (const p of identityPolicies) add(p, 'vault-identity-policy');
+  return { grants, errors };
+}
