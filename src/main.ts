@@ -4,6 +4,8 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
@@ -29,13 +31,17 @@ export interface AppOptions {
   configPath: string;
   clock?: Clock;
   log?: Logger;
+  /** Overrides config `log.level` (e.g. --debug). */
+  logLevel?: string;
+  /** Used when neither logLevel nor config `log.level` is set. */
+  defaultLogLevel?: string;
   env?: NodeJS.ProcessEnv;
   redisProfile?: ConnectionProfile;
   /** Test hook: SDK constructors (the real ones by default). */
   awsSdk?: AwsSdkFactories;
   awsRetryDelayMs?: number;
   /** Test hook: the Vault HTTP client per cluster (node-vault by default). */
-  vaultHttp?: (cluster: VaultClusterConfig) => VaultHttp;
+  vaultHttp?: (cluster: VaultClusterConfig) => VaultHttp & { close?(): void };
 }
 
 export interface App {
@@ -57,7 +63,7 @@ const realAwsSdk: AwsSdkFactories = { iam: (c) => new IAMClient(c), sts: (c) => 
  * A node-vault client for one cluster. Only `request` is ever used (see sources/vault/api.ts):
  * lists as GET ?list=true, the namespace header per request, never a token-replacing helper.
  */
-function realVaultHttp(c: VaultClusterConfig): VaultHttp {
+export function realVaultHttp(c: VaultClusterConfig): VaultHttp & { close(): void } {
   let ca: Buffer | undefined;
   if (c.tls?.caFile) {
     try {
@@ -73,12 +79,25 @@ function realVaultHttp(c: VaultClusterConfig): VaultHttp {
     endpoint: c.address,
     token: c.token,
     noCustomHTTPVerbs: true,
-    requestOptions: { timeout: c.requestTimeoutMs, ...(ca ? { ca } : {}) },
-    ...(c.tls?.rejectUnauthorized === false ? { rpDefaults: { strictSSL: false } } : {}),
-  } as nodeVault.VaultOptions);
+    requestOptions: { timeout: c.requestTimeoutMs },
+  });
   // node-vault would otherwise stamp VAULT_NAMESPACE over every per-request namespace header.
   (client as { namespace?: string }).namespace = undefined;
-  return client as unknown as VaultHttp;
+  // Keep-alive agents sized to the lookup concurrency: a scan of 10,000 tokens is 10,000 requests.
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: c.concurrency });
+  const httpsAgent = new HttpsAgent({
+    keepAlive: true,
+    maxSockets: c.concurrency,
+    rejectUnauthorized: c.tls?.rejectUnauthorized ?? true,
+    ...(ca ? { ca } : {}),
+  });
+  return {
+    request: (o) => client.request({ ...o, httpAgent, httpsAgent } as Parameters<typeof client.request>[0]),
+    close: () => {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
 }
 
 /** Load and validate everything that needs no network. */
@@ -94,7 +113,7 @@ export async function loadInputs(
 export async function buildApp(opts: AppOptions): Promise<App> {
   const { config, registry } = await loadInputs(opts.configPath, opts.env);
   const clock = opts.clock ?? systemClock;
-  const log = opts.log ?? createLogger({ level: config.log?.level ?? 'info' });
+  const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log?.level ?? opts.defaultLogLevel ?? 'info' });
   const redis = await connectRedis(config.redis.url, opts.redisProfile ?? 'producer');
   const prefix = config.redis.prefix;
   const audit = new RedisAuditLog(redis, {
@@ -105,6 +124,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
   const scans = new ScanService({ redis, prefix, audit, clock, log });
   const sources: Source[] = [];
+  const vaultClients = new Map<string, VaultHttp & { close?(): void }>();
   let pool: AwsClientPool | null = null;
   if (config.aws) {
     pool = new AwsClientPool(config.aws, opts.awsSdk ?? realAwsSdk, clock, opts.awsRetryDelayMs);
@@ -112,8 +132,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   }
   if (config.vault.length > 0) {
     const make = opts.vaultHttp ?? realVaultHttp;
-    const clients = new Map(config.vault.map((c) => [c.name, make(c)]));
-    sources.push(new VaultSource(config.vault, (name) => clients.get(name)!));
+    for (const c of config.vault) vaultClients.set(c.name, make(c));
+    sources.push(new VaultSource(config.vault, (name) => vaultClients.get(name)!));
   }
   const orchestrator = new ScanOrchestrator({
     scans,
@@ -134,6 +154,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     orchestrator,
     async close() {
       pool?.destroy();
+      for (const v of vaultClients.values()) v.close?.();
       redis.disconnect();
     },
   };

@@ -1,7 +1,9 @@
 /**
- * Inventory benchmark: `npm run bench:inventory -- --users N` seeds N agent users with two access
- * keys each into moto, runs the AWS source's discovery of that account, and prints the IAM calls
- * per agent user and the wall time. A measurement, not a test: it asserts nothing.
+ * Inventory benchmark. A measurement, not a test: it asserts nothing.
+ *   `npm run bench:inventory -- --users N`: N agent users with two access keys each in moto, one
+ *     discovery of that account; prints IAM calls per agent user and the wall time.
+ *   `npm run bench:inventory -- --vault-tokens N [--concurrency C]`: N tokens in the Vault double;
+ *     prints requests per credential and the wall time (see bench/vault.ts).
  */
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -21,6 +23,12 @@ function arg(name: string, fallback: number): number {
     process.exit(2);
   }
   return v;
+}
+
+if (process.argv.includes('--vault-tokens')) {
+  const { benchVault } = await import('./vault.js');
+  await benchVault(arg('vault-tokens', 10_000), arg('concurrency', 16));
+  process.exit(0);
 }
 
 const endpoint = process.env.CW_BENCH_MOTO;

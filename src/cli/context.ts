@@ -5,7 +5,6 @@
  */
 
 import { CwError, describeError, ErrorCodes } from '../errors.js';
-import { createLogger } from '../logger.js';
 import { type App, buildApp } from '../main.js';
 import type { ConnectionProfile } from '../queue/connection.js';
 
@@ -30,14 +29,19 @@ export const processIo: Io = {
   stderrIsTty: process.stderr.isTTY === true,
 };
 
+/** Log level: --debug, else the config's `log.level`, else `defaultLevel` (warn for commands, info for the worker). */
 export async function withApp<T>(
   opts: GlobalOptions,
   profile: ConnectionProfile,
   fn: (app: App) => Promise<T>,
-  level = 'warn',
+  defaultLevel = 'warn',
 ): Promise<T> {
-  const log = createLogger({ level: opts.debug ? 'debug' : level });
-  const app = await buildApp({ configPath: opts.config, log, redisProfile: profile });
+  const app = await buildApp({
+    configPath: opts.config,
+    redisProfile: profile,
+    defaultLogLevel: defaultLevel,
+    ...(opts.debug ? { logLevel: 'debug' } : {}),
+  });
   try {
     return await fn(app);
   } finally {

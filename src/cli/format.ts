@@ -15,6 +15,7 @@ export function table(headers: string[], rows: string[][]): string {
 const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : '-');
 
 export function agentLabel(c: Credential): string {
+  if (c.attributes.self === true) return 'credwarden (self)';
   if (c.agentId) return c.agentId;
   return c.unregisteredAgent ? 'UNREGISTERED' : '-';
 }

@@ -42,6 +42,8 @@ export const AwsSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).default(5),
   assumeRoleSessionSeconds: z.number().int().min(900).max(43_200).default(3600),
   credentialReportTimeoutSeconds: z.number().int().min(5).max(900).default(120),
+  /** Per HTTP attempt; a hung endpoint fails the attempt (and is retried) instead of hanging a worker. */
+  requestTimeoutMs: z.number().int().min(1000).max(300_000).default(30_000),
 });
 
 export const VaultClusterSchema = z.strictObject({

@@ -112,7 +112,15 @@ export function startWorkers(app: App, queues: Queues): Workers {
       const outcome = await Promise.race([closed, deadline]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
-        await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+        // BullMQ's close(true) returns the graceful close already in progress, which waits for the
+        // stuck job; so abort the jobs (processors pass the signal on to every SDK call), give them
+        // a moment to unwind, then drop the connections. Abandoned jobs are retried as stalled.
+        for (const w of workers) w.cancelAllJobs('shutdown deadline passed');
+        const unwound = await Promise.race([
+          closed.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
+        ]);
+        if (!unwound) await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
         return { graceful: false };
       }
       return { graceful: true };

@@ -218,6 +218,20 @@ describe('Vault inventory against the double', () => {
     }
   });
 
+  it('inventory --source vault prints only Vault records; a bad --source is exit 2', async () => {
+    const { run } = await import('../../src/cli/main.js');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (s: string) => out.push(s), err: (s: string) => err.push(s), stderrIsTty: false };
+    const f = files(r.prefix);
+    expect(await run(['--config', f.configPath, 'inventory', '--source', 'vault', '--json'], io)).toBe(0);
+    const records = JSON.parse(out.join('')) as Credential[];
+    expect(records.length).toBeGreaterThan(5);
+    expect(records.every((c) => c.sourceType === 'vault')).toBe(true);
+    expect(await run(['--config', f.configPath, 'inventory', '--source', 'gcp'], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/--source must be "aws" or "vault"/);
+  });
+
   it('discovers namespaces when asked to', async () => {
     const disc = await testApp(files(`${r.prefix}-disc`, { namespaces: { discover: true } }));
     try {

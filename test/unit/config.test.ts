@@ -58,6 +58,7 @@ describe(loadConfigText.name, () => {
         maxAttempts: 5,
         assumeRoleSessionSeconds: 3600,
         credentialReportTimeoutSeconds: 120,
+        requestTimeoutMs: 30_000,
       });
     });
 

@@ -131,7 +131,8 @@ describe(vaultNamespaceSegment.name, () => {
     { ns: 'team-a/', expected: 'team-a' },
     { ns: 'team-a', expected: 'team-a' },
     { ns: '/team-a/', expected: 'team-a' },
-    { ns: 'team-a/child/', expected: 'team-a/child' },
+    // One id segment, so a namespace's id prefixes never cover its children's ids.
+    { ns: 'team-a/child/', expected: 'team-a%2Fchild' },
   ])('should map "$ns" to "$expected"', ({ ns, expected }) => {
     expect(sut(ns)).toBe(expected);
   });

@@ -65,8 +65,9 @@ export class AssumedRoleProvider {
 export async function confirmAccount(
   sts: STSClient,
   expected: string | undefined,
+  signal?: AbortSignal,
 ): Promise<{ account: string; arn: string }> {
-  const id = await sts.send(new GetCallerIdentityCommand({}));
+  const id = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
   const account = id.Account ?? '';
   if (expected !== undefined && account !== expected) {
     throw new CwError(

@@ -94,12 +94,12 @@ export class AwsIamSource implements Source {
     });
     const deny = (scope: string, what: string, err: unknown) => {
       problems.push({ scope, code: awsErrorName(err), message: `${what}: ${(err as Error).message}` });
-      ctx.log.warn({ unit: unitKey, scope, err: awsErrorName(err) }, `${what} denied`);
+      ctx.log.warn({ scope, code: awsErrorName(err), reason: (err as Error).message }, `${what}: not scanned`);
     };
 
     let accountId: string;
     try {
-      accountId = (await confirmAccount(clients.sts, account?.id)).account;
+      accountId = (await confirmAccount(clients.sts, account?.id, ctx.signal)).account;
     } catch (err) {
       if (isAccessDenied(err) || (err instanceof CwError && err.code === ErrorCodes.AWS)) {
         deny(unitKey, `account ${account?.id ?? 'home'}`, err);

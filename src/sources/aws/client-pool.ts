@@ -44,6 +44,7 @@ export class AwsClientPool {
     return {
       region: this.cfg.region,
       ...(this.cfg.endpoint ? { endpoint: this.cfg.endpoint } : {}),
+      requestHandler: { requestTimeout: this.cfg.requestTimeoutMs, connectionTimeout: 5000 },
       retryStrategy: new NoQuotaRetryStrategy({
         maxAttempts: this.cfg.maxAttempts,
         ...(this.retryDelayMs !== undefined

@@ -84,11 +84,13 @@ export async function fetchCredentialReport(iam: IAMClient, opts: ReportFetchOpt
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeoutMs;
   let delay = opts.initialDelayMs ?? 250;
-  let state: string | undefined = (await iam.send(new GenerateCredentialReportCommand({}))).State;
+  let state: string | undefined = (
+    await iam.send(new GenerateCredentialReportCommand({}), { abortSignal: opts.signal })
+  ).State;
   for (;;) {
     if (state === 'COMPLETE') {
       try {
-        const out = await iam.send(new GetCredentialReportCommand({}));
+        const out = await iam.send(new GetCredentialReportCommand({}), { abortSignal: opts.signal });
         const csv = new TextDecoder().decode(out.Content ?? new Uint8Array());
         return parseCredentialReport(csv, out.GeneratedTime ? out.GeneratedTime.toISOString() : null);
       } catch (err) {
@@ -110,6 +112,7 @@ export async function fetchCredentialReport(iam: IAMClient, opts: ReportFetchOpt
     }
     await sleep(delay, opts.signal);
     delay = Math.min(delay * 2, 8000);
-    if (state !== 'COMPLETE') state = (await iam.send(new GenerateCredentialReportCommand({}))).State;
+    if (state !== 'COMPLETE')
+      state = (await iam.send(new GenerateCredentialReportCommand({}), { abortSignal: opts.signal })).State;
   }
 }

@@ -84,13 +84,13 @@ export class VaultSource implements Source {
     const partial = (scope: string, err: unknown): boolean => {
       if (isUnknownPath(err) && /\/(approle|aws-role)\//.test(scope)) {
         // The mount does not exist in this namespace: nothing of that kind exists here.
-        ctx.log.warn({ unit: unitKey, scope }, `${(err as Error).message} (mount absent; nothing to inventory)`);
+        ctx.log.warn({ scope }, `${(err as Error).message} (mount absent; nothing to inventory)`);
         complete.push(scope);
         return true;
       }
       if (!isPartialError(err)) return false;
       problems.push({ scope, code: err.code, message: err.message });
-      ctx.log.warn({ unit: unitKey, scope, code: err.code }, err.message);
+      ctx.log.warn({ scope, code: err.code }, err.message);
       return true;
     };
 
