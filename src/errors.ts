@@ -18,6 +18,8 @@ export const ErrorCodes = {
   AUDIT_TAMPERED: 'CW_ERR_AUDIT_TAMPERED',
   QUEUE: 'CW_ERR_QUEUE',
   TIMEOUT: 'CW_ERR_TIMEOUT',
+  /** A dependency (AWS, Vault) did not answer at the network level: refused, unresolvable, reset. */
+  UNREACHABLE: 'CW_ERR_UNREACHABLE',
   INPUT: 'CW_ERR_INPUT',
   INTERNAL: 'CW_ERR_INTERNAL',
 } as const;
@@ -37,6 +39,7 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.VAULT_SEALED,
   ErrorCodes.INPUT,
   ErrorCodes.TIMEOUT,
+  ErrorCodes.UNREACHABLE,
   ErrorCodes.AUDIT,
 ]);
 
@@ -71,4 +74,29 @@ export function describeError(err: unknown): string {
   if (err instanceof CwError) return `${err.code}: ${err.message}`;
   if (err instanceof Error) return `${ErrorCodes.INTERNAL}: ${err.message}`;
   return `${ErrorCodes.INTERNAL}: ${String(err)}`;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/** The network error code of an error or its causes ("ECONNREFUSED", …), or null. */
+export function networkErrorCode(err: unknown): string | null {
+  for (
+    let e = err as { code?: unknown; cause?: unknown; errors?: unknown[] } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code;
+    const inner = Array.isArray(e.errors) ? e.errors.find((x) => networkErrorCode(x)) : undefined;
+    if (inner) return networkErrorCode(inner);
+    e = e.cause as typeof e;
+  }
+  return null;
 }

@@ -5,6 +5,7 @@
  */
 
 import { CwError, describeError, ErrorCodes } from '../errors.js';
+import type { ScanSummary } from '../inventory/summary.js';
 import { type App, buildApp } from '../main.js';
 import type { ConnectionProfile } from '../queue/connection.js';
 
@@ -76,4 +77,23 @@ export function parseSource(v: string | undefined): 'aws' | 'vault' | undefined 
   if (v === undefined) return undefined;
   if (v === 'aws' || v === 'vault') return v;
   throw new CwError(ErrorCodes.INPUT, `--source must be "aws" or "vault", got "${v}"`);
+}
+
+/**
+ * The exit status of a finished scan: 2 with one line when a dependency was unreachable (that is
+ * an environment problem, not a finding), 1 when the scan is partial, else 0.
+ */
+export function scanExitCode(summary: ScanSummary, io: Io): number {
+  const unreachable = summary.units.flatMap((u) => u.problems).find((p) => p.code === ErrorCodes.UNREACHABLE);
+  if (unreachable) {
+    io.err(`credwarden: ${ErrorCodes.UNREACHABLE}: ${unreachable.message}`);
+    return 2;
+  }
+  if (summary.status !== 'complete') {
+    io.err(
+      'credwarden: scan is PARTIAL: some units could not be read completely (see the problems listed); nothing was concluded removed for them',
+    );
+    return 1;
+  }
+  return 0;
 }

@@ -86,7 +86,10 @@ export class ScanOrchestrator {
     if (!unit) throw new CwError(ErrorCodes.INPUT, `scan ${scanId} has no unit ${unitKey}`);
     const code = isCwError(err) ? err.code : 'Error';
     this.d.log.warn({ scanId, unit: unitKey, err: describeError(err) }, 'unit failed; scan will be partial');
-    await this.record(scanId, failedUnit(unit, this.d.clock.now().toISOString(), code, describeError(err)));
+    await this.record(
+      scanId,
+      failedUnit(unit, this.d.clock.now().toISOString(), code, err instanceof Error ? err.message : String(err)),
+    );
   }
 
   private async record(scanId: string, result: UnitResult): Promise<void> {

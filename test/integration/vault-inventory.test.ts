@@ -232,6 +232,39 @@ describe('Vault inventory against the double', () => {
     expect(err.at(-1)).toMatch(/--source must be "aws" or "vault"/);
   });
 
+  it('a Vault that accepts connections and never answers: every step partial with a timeout reason', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const hang = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((res) => hang.listen(0, '127.0.0.1', res));
+    const port = (hang.address() as { port: number }).port;
+    const f = writeTestFiles(
+      { redis: { prefix: `${r.prefix}-hang` }, vault: [{ name: 'main', address: `http://127.0.0.1:${port}`, token: ENV_REF, approleMounts: [], requestTimeoutMs: 200 }] },
+      registry,
+    );
+    const hung = await testApp(f);
+    try {
+      const s = await hung.orchestrator.runInProcess('v-hang', 'test', hung.orchestrator.units(), 1);
+      expect(s.status).toBe('partial');
+      const problems = s.units[0]!.problems;
+      expect(problems.map((p) => p.scope)).toEqual(['vault/main/root/', 'vault/main/root/token/']);
+      expect(problems.every((p) => p.code === 'CW_ERR_TIMEOUT' && /timed out after 200 ms/.test(p.message))).toBe(true);
+    } finally {
+      await hung.close();
+      for (const sock of sockets) sock.destroy();
+      hang.close();
+    }
+  });
+
+  it('an unreachable Vault: inventory prints one line and exits 2', async () => {
+    const { run } = await import('../../src/cli/main.js');
+    const err: string[] = [];
+    const io = { out: () => {}, err: (s: string) => err.push(s), stderrIsTty: false };
+    const f = writeTestFiles({ redis: { prefix: `${r.prefix}-refused` }, vault: [{ name: 'main', address: 'http://127.0.0.1:1', token: ENV_REF }] }, registry);
+    expect(await run(['--config', f.configPath, 'inventory'], io)).toBe(2);
+    expect(err).toEqual([expect.stringMatching(/^credwarden: CW_ERR_UNREACHABLE: vault main: cannot reach Vault \(ECONNREFUSED\)/)]);
+  });
+
   it('discovers namespaces when asked to', async () => {
     const disc = await testApp(files(`${r.prefix}-disc`, { namespaces: { discover: true } }));
     try {

@@ -1,7 +1,15 @@
 /** `credwarden inventory`: discover now (in this process, no queues), record the scan, print the credentials. */
 import type { Command } from 'commander';
 import { newScanId } from '../../scan/orchestrator.js';
-import { type GlobalOptions, type Io, parseSource, progressReporter, runCommand, withApp } from '../context.js';
+import {
+  type GlobalOptions,
+  type Io,
+  parseSource,
+  progressReporter,
+  runCommand,
+  scanExitCode,
+  withApp,
+} from '../context.js';
 import { credentialTable, summaryText } from '../format.js';
 
 export function registerInventory(program: Command, io: Io, exit: (code: number) => void): void {
@@ -31,13 +39,7 @@ export function registerInventory(program: Command, io: Io, exit: (code: number)
             const creds = await app.scans.observed(scanId);
             if (opts.json) io.out(JSON.stringify(creds, null, 2));
             else io.out(`${credentialTable(creds)}\n\n${summaryText(summary)}`);
-            if (summary.status !== 'complete') {
-              io.err(
-                'credwarden: scan is PARTIAL: some units could not be read completely (see problems above); nothing was concluded removed for them',
-              );
-              return 1;
-            }
-            return 0;
+            return scanExitCode(summary, io);
           }),
         ),
       );

@@ -9,7 +9,7 @@ import { ids, JobNames } from '../../queue/names.js';
 import { closeQueues, createQueues, startWorkers } from '../../queue/runtime.js';
 import { newScanId } from '../../scan/orchestrator.js';
 import { sleep } from '../../util/concurrency.js';
-import { type GlobalOptions, type Io, progressReporter, runCommand, withApp } from '../context.js';
+import { type GlobalOptions, type Io, progressReporter, runCommand, scanExitCode, withApp } from '../context.js';
 import { summaryText } from '../format.js';
 
 export function registerScan(program: Command, io: Io, exit: (code: number) => void): void {
@@ -44,7 +44,7 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
                 progressReporter(opts, io),
               );
               io.out(opts.json ? JSON.stringify(summary, null, 2) : summaryText(summary));
-              return summary.status === 'complete' ? 0 : 1;
+              return scanExitCode(summary, io);
             } finally {
               await workers?.close(app.config.worker.shutdownTimeoutSeconds * 1000);
               await closeQueues(queues);

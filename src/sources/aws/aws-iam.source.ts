@@ -105,7 +105,8 @@ export class AwsIamSource implements Source {
         deny(unitKey, `account ${account?.id ?? 'home'}`, err);
         return finish([], []);
       }
-      throw toCwError(err, `account ${account?.id ?? 'home'}: GetCallerIdentity`);
+      const where = this.cfg.endpoint ? ` at ${this.cfg.endpoint}` : ` (region ${this.cfg.region})`;
+      throw toCwError(err, `account ${account?.id ?? 'home'}: sts:GetCallerIdentity${where}`);
     }
     const prefix = `aws/${accountId}/`;
     ctx.progress?.(`aws ${accountId}: reading authorization details`);

@@ -1,5 +1,5 @@
 /** Classifying AWS SDK errors: which ones mean "this part is denied" (partial scan) and which are transient. */
-import { CwError, ErrorCodes } from '../../errors.js';
+import { CwError, ErrorCodes, networkErrorCode } from '../../errors.js';
 import { isQuotaError } from './retry.js';
 
 const DENIED = new Set([
@@ -25,6 +25,9 @@ export function toCwError(err: unknown, what: string): CwError {
   if (err instanceof CwError) return err;
   const name = awsErrorName(err);
   const msg = `${what}: ${name}: ${(err as Error)?.message ?? String(err)}`;
+  const net = networkErrorCode(err);
+  if (net)
+    return new CwError(ErrorCodes.UNREACHABLE, `${what}: cannot reach AWS (${net})`, { cause: err, retryable: true });
   if (isAccessDenied(err)) return new CwError(ErrorCodes.AWS_ACCESS_DENIED, msg, { cause: err });
   if (isQuotaError(err)) return new CwError(ErrorCodes.AWS_QUOTA, msg, { cause: err });
   const permanent = name === 'NoSuchEntity' || name === 'NoSuchEntityException' || name === 'ValidationError';

@@ -10,7 +10,7 @@
  * per-request header from VAULT_NAMESPACE), and no helper that replaces the client's token is ever
  * called: only `request`.
  */
-import { CwError, ErrorCodes } from '../../errors.js';
+import { CwError, ErrorCodes, networkErrorCode } from '../../errors.js';
 import type { ApiCallCounts } from '../api-calls.js';
 
 /** The one node-vault method credwarden uses. */
@@ -113,9 +113,16 @@ export class VaultApi {
       return new CwError(ErrorCodes.VAULT_SEALED, `${where}: Vault is sealed`);
     if (status === undefined) {
       const timeout = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '');
+      if (timeout) {
+        return new CwError(ErrorCodes.TIMEOUT, `${where}: timed out after ${this.timeoutMs} ms on ${path}`, {
+          retryable: true,
+          cause: e,
+        });
+      }
+      const net = networkErrorCode(e);
       return new CwError(
-        timeout ? ErrorCodes.TIMEOUT : ErrorCodes.VAULT,
-        `${where}: ${timeout ? `timed out after ${this.timeoutMs} ms on` : `cannot reach Vault (${e.code ?? e.message})`} ${path}`,
+        net ? ErrorCodes.UNREACHABLE : ErrorCodes.VAULT,
+        `${where}: cannot reach Vault (${net ?? e.code ?? e.message}) on ${path}`,
         {
           retryable: true,
           cause: e,
