@@ -14,6 +14,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The default policy packs (used when the config names no policies).
+COPY policies ./policies
 # The audit mirror's volume: a named volume takes this directory's owner on first mount.
 RUN mkdir -p /var/lib/credwarden && chown node:node /var/lib/credwarden
 USER node

@@ -22,7 +22,7 @@ export function startScanProcessor(d: StartScanDeps) {
     const scanId = job.data.scanId ?? scanIdForJob(job.id, job.timestamp);
     const all = d.orchestrator.units();
     const units = job.data.units ? all.filter((u) => job.data.units!.includes(u.key)) : all;
-    const { created } = await d.orchestrator.start(scanId, job.data.trigger, units);
+    const { created } = await d.orchestrator.start(scanId, job.data.trigger, units, job.data.asOf);
     // Both adds are idempotent by job id, so a replayed start-scan adds nothing twice.
     await d.inventoryQueue.add(
       JobNames.finalize,

@@ -15,9 +15,14 @@ import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
 import type { VaultClusterConfig } from './config/schema.js';
 import { CwError, ErrorCodes } from './errors.js';
+import { FindingsService } from './findings/service.js';
 import { ScanService } from './inventory/scan-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Registry } from './model/agent.js';
+import { loadPolicies } from './policy/load.js';
+import type { PolicySet } from './policy/model.js';
+import { defaultPacksDir } from './policy/packs.js';
+import type { RuleServices } from './policy/types.js';
 import { type ConnectionProfile, connectRedis } from './queue/connection.js';
 import { loadRegistry } from './registry/load.js';
 import { ScanOrchestrator } from './scan/orchestrator.js';
@@ -47,6 +52,8 @@ export interface AppOptions {
 export interface App {
   config: LoadedConfig;
   registry: Registry;
+  policies: PolicySet;
+  findings: FindingsService;
   clock: Clock;
   log: Logger;
   redis: Redis;
@@ -100,18 +107,19 @@ export function realVaultHttp(c: VaultClusterConfig): VaultHttp & { close(): voi
   };
 }
 
-/** Load and validate everything that needs no network. */
+/** Load and validate everything that needs no network: config, registry, policies. */
 export async function loadInputs(
   configPath: string,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ config: LoadedConfig; registry: Registry }> {
+): Promise<{ config: LoadedConfig; registry: Registry; policies: PolicySet }> {
   const config = await loadConfig(configPath, env);
   const registry = await loadRegistry(config.registry);
-  return { config, registry };
+  const policies = await loadPolicies(config.policies ?? [defaultPacksDir()]);
+  return { config, registry, policies };
 }
 
 export async function buildApp(opts: AppOptions): Promise<App> {
-  const { config, registry } = await loadInputs(opts.configPath, opts.env);
+  const { config, registry, policies } = await loadInputs(opts.configPath, opts.env);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log?.level ?? opts.defaultLogLevel ?? 'info' });
   const redis = await connectRedis(config.redis.url, opts.redisProfile ?? 'producer');
@@ -135,6 +143,19 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     for (const c of config.vault) vaultClients.set(c.name, make(c));
     sources.push(new VaultSource(config.vault, (name) => vaultClients.get(name)!));
   }
+  // Shared by every evaluation in this process, so privilege analyses stay cached across scans.
+  const ruleServices: RuleServices = {};
+  const findings = new FindingsService({
+    redis,
+    prefix,
+    scans,
+    audit,
+    clock,
+    log,
+    registry,
+    policies,
+    services: ruleServices,
+  });
   const orchestrator = new ScanOrchestrator({
     scans,
     sources,
@@ -145,6 +166,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   return {
     config,
     registry,
+    policies,
+    findings,
     clock,
     log,
     redis,

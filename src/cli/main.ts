@@ -2,7 +2,9 @@
 /** The `credwarden` command line. Commands are thin: parse, call a service, print. */
 import { Command } from 'commander';
 import { registerAudit } from './commands/audit.js';
+import { registerFindings } from './commands/findings.js';
 import { registerInventory } from './commands/inventory.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerScan } from './commands/scan.js';
 import { registerWorker } from './commands/worker.js';
 import { DEFAULT_CONFIG, type Io, processIo } from './context.js';
@@ -24,6 +26,8 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerScan(program, io, exit);
   registerWorker(program, io, exit);
   registerAudit(program, io, exit);
+  registerFindings(program, io, exit);
+  registerPolicy(program, io, exit);
   return program;
 }
 

@@ -63,7 +63,7 @@ function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
   return {
     ...config,
     registry: abs(config.registry),
-    policies: config.policies.map(abs),
+    ...(config.policies ? { policies: config.policies.map(abs) } : {}),
     audit: { ...config.audit, file: abs(config.audit.file) },
     configFile,
     baseDir,

@@ -81,7 +81,8 @@ export const ConfigSchema = z.strictObject({
   aws: AwsSchema.optional(),
   vault: z.array(VaultClusterSchema).default([]),
   registry: z.string().default('agents.yaml'),
-  policies: z.array(z.string()).default(['policies/']),
+  /** Policy files or directories; absent: the default packs shipped with credwarden. */
+  policies: z.array(z.string()).min(1).optional(),
   schedules: z.strictObject({ discover: cron.default('*/15 * * * *') }).default({ discover: '*/15 * * * *' }),
   scan: z
     .strictObject({

@@ -50,7 +50,7 @@ export class ScanService {
     this.actor = d.actor ?? 'credwarden';
   }
 
-  async start(scanId: string, trigger: string, units: ScanUnit[]): Promise<{ created: boolean }> {
+  async start(scanId: string, trigger: string, units: ScanUnit[], asOf?: string): Promise<{ created: boolean }> {
     const k = this.keys.scan(scanId);
     const startedAt = this.d.clock.now();
     const created = (await this.d.redis.hsetnx(k, 'id', scanId)) === 1;
@@ -63,6 +63,7 @@ export class ScanService {
         status: 'running',
         units: JSON.stringify(units),
         unitsDone: 0,
+        ...(asOf ? { asOf } : {}),
       })
       .zadd(this.keys.scans(), startedAt.getTime(), scanId)
       .exec();
@@ -127,6 +128,17 @@ export class ScanService {
   async observed(scanId: string): Promise<Credential[]> {
     const units = await this.d.redis.hvals(this.keys.units(scanId));
     return units.flatMap((j) => (JSON.parse(j) as UnitResult).credentials).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async asOf(scanId: string): Promise<Date | undefined> {
+    const v = await this.d.redis.hget(this.keys.scan(scanId), 'asOf');
+    return v ? new Date(v) : undefined;
+  }
+
+  /** The id prefixes a scan observed completely (what drift and finding resolution may rely on). */
+  async completePrefixes(scanId: string): Promise<string[]> {
+    const units = await this.d.redis.hvals(this.keys.units(scanId));
+    return units.flatMap((j) => (JSON.parse(j) as UnitResult).completePrefixes);
   }
 
   async currentInventory(): Promise<Credential[]> {

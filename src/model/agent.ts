@@ -4,7 +4,8 @@ import type { Owner } from './credential.js';
 export interface Agent {
   id: string;
   name: string;
-  owner: Owner;
+  /** Absent when nobody owns the agent: a hygiene finding of its own. */
+  owner?: Owner;
   version: string;
   environment: string;
   scopes: { aws: string[]; vault: VaultScope[] };

@@ -9,6 +9,7 @@ export type CredentialKind =
   | 'aws-access-key'
   | 'aws-role'
   | 'aws-console-password'
+  | 'aws-root-access-key'
   | 'vault-token'
   | 'vault-approle-role'
   | 'vault-approle-secret-id'

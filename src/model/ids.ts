@@ -6,6 +6,8 @@
 
 export const awsAccessKeyId = (account: string, keyId: string): string => `aws/${account}/access-key/${keyId}`;
 export const awsRoleId = (account: string, roleName: string): string => `aws/${account}/role/${roleName}`;
+/** The root account's keys have no id we can read without root: the report slot stands in. */
+export const awsRootAccessKeyId = (account: string, slot: number): string => `aws/${account}/root-access-key/${slot}`;
 export const awsConsolePasswordId = (account: string, userName: string): string =>
   `aws/${account}/console-password/${userName}`;
 

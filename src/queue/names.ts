@@ -6,25 +6,36 @@
  *   discover   discover    {scanId, unitKey}         one job per source × account / cluster-namespace
  *   inventory  finalize    {scanId}                  merge, drift, audit, summary (delayed by the
  *                                                    scan timeout, promoted when the last unit reports)
+ *   evaluate   evaluate    {scanId}                  policies × inventory → findings, transitions, scores
  */
 import { jobId } from '../model/ids.js';
 
-export const QueueNames = { scan: 'scan', discover: 'discover', inventory: 'inventory' } as const;
+export const QueueNames = { scan: 'scan', discover: 'discover', inventory: 'inventory', evaluate: 'evaluate' } as const;
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 
-export const JobNames = { startScan: 'start-scan', discover: 'discover', finalize: 'finalize' } as const;
+export const JobNames = {
+  startScan: 'start-scan',
+  discover: 'discover',
+  finalize: 'finalize',
+  evaluate: 'evaluate',
+} as const;
 
 export interface StartScanPayload {
   trigger: 'schedule' | 'cli' | 'api';
   scanId?: string;
   /** Restrict to these unit keys (e.g. one account); all units when absent. */
   units?: string[];
+  /** Evaluate time-based rules as of this ISO time (`--as-of`). */
+  asOf?: string;
 }
 export interface DiscoverPayload {
   scanId: string;
   unitKey: string;
 }
 export interface FinalizePayload {
+  scanId: string;
+}
+export interface EvaluatePayload {
   scanId: string;
 }
 
@@ -34,6 +45,7 @@ export const ids = {
   startScan: (scanId: string) => jobId('scan', scanId),
   discover: (scanId: string, unitKey: string) => jobId('discover', scanId, unitKey),
   finalize: (scanId: string) => jobId('inventory', scanId),
+  evaluate: (scanId: string) => jobId('evaluate', scanId),
 };
 
 /** A scan id from the scheduler's deterministic job id (`repeat:<scheduler>:<millis>`), so a replayed tick is the same scan. */

@@ -5,12 +5,14 @@
  */
 import { type Processor, Queue, Worker } from 'bullmq';
 import { discoverProcessor } from '../../jobs/discover.processor.js';
+import { evaluateProcessor } from '../../jobs/evaluate.processor.js';
 import { finalizeProcessor } from '../../jobs/finalize.processor.js';
 import { startScanProcessor } from '../../jobs/start-scan.processor.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { App } from '../main.js';
 import {
   type DiscoverPayload,
+  type EvaluatePayload,
   type FinalizePayload,
   ids,
   JobNames,
@@ -22,6 +24,7 @@ export interface Queues {
   scan: Queue<StartScanPayload>;
   discover: Queue<DiscoverPayload>;
   inventory: Queue<FinalizePayload>;
+  evaluate: Queue<EvaluatePayload>;
 }
 
 export function bullPrefix(app: App): string {
@@ -36,6 +39,7 @@ export function createQueues(app: App): Queues {
     scan: new Queue<StartScanPayload>(QueueNames.scan, opts),
     discover: new Queue<DiscoverPayload>(QueueNames.discover, opts),
     inventory: new Queue<FinalizePayload>(QueueNames.inventory, opts),
+    evaluate: new Queue<EvaluatePayload>(QueueNames.evaluate, opts),
   };
   app.orchestrator.setCompletionHook(async (scanId) => {
     const job = await q.inventory.getJob(ids.finalize(scanId));
@@ -80,7 +84,12 @@ export function startWorkers(app: App, queues: Queues): Workers {
     },
     [JobNames.finalize]: {
       queue: QueueNames.inventory,
-      fn: finalizeProcessor(app.orchestrator) as Processor,
+      fn: finalizeProcessor(app.orchestrator, queues.evaluate) as Processor,
+      concurrency: 1,
+    },
+    [JobNames.evaluate]: {
+      queue: QueueNames.evaluate,
+      fn: evaluateProcessor(app.findings) as Processor,
       concurrency: 1,
     },
   };
@@ -129,5 +138,5 @@ export function startWorkers(app: App, queues: Queues): Workers {
 }
 
 export async function closeQueues(q: Queues): Promise<void> {
-  await Promise.all([q.scan.close(), q.discover.close(), q.inventory.close()]);
+  await Promise.all([q.scan.close(), q.discover.close(), q.inventory.close(), q.evaluate.close()]);
 }

@@ -24,7 +24,8 @@ const vaultScope = z.union([
 const AgentSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
   name: z.string().min(1),
-  owner: z.strictObject({ team: z.string().min(1), contact: z.string().min(3) }),
+  /** Optional so that an ownerless agent can be registered and then flagged (hygiene: agent-without-owner). */
+  owner: z.strictObject({ team: z.string().min(1), contact: z.string().min(3) }).optional(),
   version: z.string().min(1),
   environment: z.string().min(1),
   scopes: z

@@ -93,7 +93,7 @@ export function attribute(registry: Registry, cred: DiscoveredCredential, subjec
     ...cred,
     attributes,
     agentId: agent?.id ?? null,
-    owner: agent ? { ...agent.owner } : null,
+    owner: agent?.owner ? { ...agent.owner } : null,
     unregisteredAgent: agent === null && looksLikeAgent(registry, subject),
   };
 }

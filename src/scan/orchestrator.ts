@@ -59,8 +59,8 @@ export class ScanOrchestrator {
     return s;
   }
 
-  start(scanId: string, trigger: string, units: ScanUnit[]): Promise<{ created: boolean }> {
-    return this.d.scans.start(scanId, trigger, units);
+  start(scanId: string, trigger: string, units: ScanUnit[], asOf?: string): Promise<{ created: boolean }> {
+    return this.d.scans.start(scanId, trigger, units, asOf);
   }
 
   /** Discover one unit and record it. Throws only for retryable failures the caller may retry. */

@@ -140,14 +140,19 @@ describe('credwarden CLI', () => {
 
   it('unreachable AWS: one clear line naming the account and endpoint, exit 2', async () => {
     const cfg = writeTestFiles(
-      { redis: { prefix: `${r.prefix}-unreach` }, aws: { endpoint: 'http://127.0.0.1:1', maxAttempts: 1, accounts: [{ id: ACCOUNT_A }] } },
+      {
+        redis: { prefix: `${r.prefix}-unreach` },
+        aws: { endpoint: 'http://127.0.0.1:1', maxAttempts: 1, accounts: [{ id: ACCOUNT_A }] },
+      },
       registry,
     );
     const io = capture();
     const code = await run(['--config', cfg.configPath, 'inventory'], io);
     expect(code).toBe(2);
     expect(io.stderr).toEqual([
-      expect.stringMatching(/^credwarden: CW_ERR_UNREACHABLE: account 111111111111: sts:GetCallerIdentity at http:\/\/127\.0\.0\.1:1: cannot reach AWS \(ECONNREFUSED\)$/),
+      expect.stringMatching(
+        /^credwarden: CW_ERR_UNREACHABLE: account 111111111111: sts:GetCallerIdentity at http:\/\/127\.0\.0\.1:1: cannot reach AWS \(ECONNREFUSED\)$/,
+      ),
     ]);
   });
 

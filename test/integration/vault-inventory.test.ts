@@ -239,7 +239,18 @@ describe('Vault inventory against the double', () => {
     await new Promise<void>((res) => hang.listen(0, '127.0.0.1', res));
     const port = (hang.address() as { port: number }).port;
     const f = writeTestFiles(
-      { redis: { prefix: `${r.prefix}-hang` }, vault: [{ name: 'main', address: `http://127.0.0.1:${port}`, token: ENV_REF, approleMounts: [], requestTimeoutMs: 200 }] },
+      {
+        redis: { prefix: `${r.prefix}-hang` },
+        vault: [
+          {
+            name: 'main',
+            address: `http://127.0.0.1:${port}`,
+            token: ENV_REF,
+            approleMounts: [],
+            requestTimeoutMs: 200,
+          },
+        ],
+      },
       registry,
     );
     const hung = await testApp(f);
@@ -260,9 +271,17 @@ describe('Vault inventory against the double', () => {
     const { run } = await import('../../src/cli/main.js');
     const err: string[] = [];
     const io = { out: () => {}, err: (s: string) => err.push(s), stderrIsTty: false };
-    const f = writeTestFiles({ redis: { prefix: `${r.prefix}-refused` }, vault: [{ name: 'main', address: 'http://127.0.0.1:1', token: ENV_REF }] }, registry);
+    const f = writeTestFiles(
+      {
+        redis: { prefix: `${r.prefix}-refused` },
+        vault: [{ name: 'main', address: 'http://127.0.0.1:1', token: ENV_REF }],
+      },
+      registry,
+    );
     expect(await run(['--config', f.configPath, 'inventory'], io)).toBe(2);
-    expect(err).toEqual([expect.stringMatching(/^credwarden: CW_ERR_UNREACHABLE: vault main: cannot reach Vault \(ECONNREFUSED\)/)]);
+    expect(err).toEqual([
+      expect.stringMatching(/^credwarden: CW_ERR_UNREACHABLE: vault main: cannot reach Vault \(ECONNREFUSED\)/),
+    ]);
   });
 
   it('discovers namespaces when asked to', async () => {

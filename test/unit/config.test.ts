@@ -43,7 +43,8 @@ describe(loadConfigText.name, () => {
       expect(config.aws).toBeUndefined();
       expect(config.audit).toEqual({ file: join(DIR, '.cw', 'audit.jsonl') });
       expect(config.registry).toBe(join(DIR, 'agents.yaml'));
-      expect(config.policies).toEqual([join(DIR, 'policies')]);
+      // No policies key: the default packs shipped with credwarden are used (see policy/packs.ts).
+      expect(config.policies).toBeUndefined();
       expect(config.configFile).toBe(FILE);
       expect(config.baseDir).toBe(DIR);
     });

@@ -375,7 +375,7 @@ describe(fetchCredentialReport.name, () => {
 
     const report = await sut(iam.client, { timeoutMs: 1000, initialDelayMs: 1 });
 
-    expect(report).toEqual({ generatedAt: null, rows: new Map() });
+    expect(report).toEqual({ generatedAt: null, rows: new Map(), root: null });
   });
 
   it.each([
@@ -424,5 +424,20 @@ describe(fetchCredentialReport.name, () => {
       'shutting down',
     );
     expect(iam.calls).toEqual(['generate']);
+  });
+});
+
+describe('the <root_account> row', () => {
+  it('should be kept apart from the users, with its key slots', () => {
+    const header =
+      'user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated';
+    const csv = `${header}\n<root_account>,arn:aws:iam::111111111111:root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,false,true,2021-03-01T00:00:00+00:00,2026-10-01T00:00:00+00:00,us-east-1,s3,false,N/A\n`;
+    const report = parseCredentialReport(csv);
+    expect(report.rows.size).toBe(0);
+    expect(report.root).toMatchObject({
+      user: '<root_account>',
+      mfaActive: false,
+      keys: [{ slot: 1, active: true, lastUsedService: 's3' }],
+    });
   });
 });

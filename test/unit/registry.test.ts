@@ -529,7 +529,7 @@ describe(attribute.name, () => {
     const out = sut(REGISTRY, cred, awsUser('svc-invoice-bot'));
     out.owner!.team = 'changed';
 
-    expect(REGISTRY.agents[0]?.owner.team).toBe('platform');
+    expect(REGISTRY.agents[0]?.owner?.team).toBe('platform');
     expect(cred.attributes).toEqual({ userName: 'x' });
   });
 });

@@ -123,7 +123,12 @@ export class AwsIamSource implements Source {
 
     const agentUsers = details.users.filter((u) => u.UserName && isAgentPrincipal(ctx.registry, userSubject(u)));
     const agentRoles = details.roles.filter((r) => r.RoleName && isAgentPrincipal(ctx.registry, roleSubject(r)));
-    const complete = new Set([`${prefix}access-key/`, `${prefix}role/`, `${prefix}console-password/`]);
+    const complete = new Set([
+      `${prefix}access-key/`,
+      `${prefix}role/`,
+      `${prefix}console-password/`,
+      `${prefix}root-access-key/`,
+    ]);
     const concurrency = this.cfg.maxConcurrency;
 
     const neededArns = new Set<string>();
@@ -151,23 +156,22 @@ export class AwsIamSource implements Source {
     );
 
     let report: CredentialReport | null = null;
-    if (agentUsers.length > 0) {
-      ctx.progress?.(`aws ${accountId}: credential report`);
-      await this.step(
-        async () => {
-          report = await fetchCredentialReport(clients.iam, {
-            timeoutMs: this.cfg.credentialReportTimeoutSeconds * 1000,
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
-          });
-        },
-        accountId,
-        'credential report',
-        (err) => {
-          deny(`${prefix}console-password/`, 'credential report', err);
-          complete.delete(`${prefix}console-password/`);
-        },
-      );
-    }
+    ctx.progress?.(`aws ${accountId}: credential report`);
+    await this.step(
+      async () => {
+        report = await fetchCredentialReport(clients.iam, {
+          timeoutMs: this.cfg.credentialReportTimeoutSeconds * 1000,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+      },
+      accountId,
+      'credential report',
+      (err) => {
+        deny(`${prefix}console-password/`, 'credential report', err);
+        complete.delete(`${prefix}console-password/`);
+        complete.delete(`${prefix}root-access-key/`);
+      },
+    );
     const rep = report as CredentialReport | null;
 
     const holders = agentUsers.filter((u) => {

@@ -6,7 +6,7 @@
 import type { AccessKeyMetadata, AttachedPolicy, PolicyDetail, RoleDetail, Tag, UserDetail } from '@aws-sdk/client-iam';
 import type { Registry } from '../../model/agent.js';
 import type { Credential, Grant, LastUsed, Provenance } from '../../model/credential.js';
-import { awsAccessKeyId, awsConsolePasswordId, awsRoleId } from '../../model/ids.js';
+import { awsAccessKeyId, awsConsolePasswordId, awsRoleId, awsRootAccessKeyId } from '../../model/ids.js';
 import { attribute, type MatchSubject } from '../../registry/match.js';
 import type { AuthDetails } from './collect.js';
 import type { CredentialReport, ReportKeySlot } from './credential-report.js';
@@ -243,5 +243,48 @@ export function buildAwsCredentials(c: AwsCollected, registry: Registry): Creden
       ),
     );
   }
+  out.push(...rootKeyRecords(c, registry));
   return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** The root account's access keys, from the report's `<root_account>` row: always inventoried (CIS 1.3 / IAM.4). */
+function rootKeyRecords(c: AwsCollected, registry: Registry): Credential[] {
+  const root = c.report?.root;
+  if (!root) return [];
+  const arn = `arn:aws:iam::${c.account}:root`;
+  return root.keys.map((k) =>
+    attribute(
+      registry,
+      {
+        id: awsRootAccessKeyId(c.account, k.slot),
+        kind: 'aws-root-access-key',
+        sourceType: 'aws',
+        source: c.account,
+        principal: arn,
+        createdAt: k.lastRotated,
+        lastUsed: {
+          at: k.lastUsedDate,
+          service: k.lastUsedService,
+          region: k.lastUsedRegion,
+          source: 'credential-report',
+          asOf: c.report?.generatedAt ?? c.observedAt,
+        },
+        expiresAt: null,
+        status: k.active ? 'active' : 'inactive',
+        grants: [
+          {
+            type: 'aws-statement',
+            effect: 'Allow',
+            actions: ['*'],
+            resources: ['*'],
+            provenance: { policy: 'root account', attachment: 'inline' },
+          },
+        ],
+        tags: {},
+        attributes: { reportSlot: k.slot, mfaActive: root.mfaActive },
+        observedAt: c.observedAt,
+      },
+      { sourceType: 'aws', aws: { arn, tags: {} } },
+    ),
+  );
 }

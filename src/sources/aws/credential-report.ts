@@ -32,6 +32,8 @@ export interface ReportRow {
 export interface CredentialReport {
   generatedAt: string | null;
   rows: Map<string, ReportRow>;
+  /** The `<root_account>` row, when the report has one (AWS does; moto does not). */
+  root: ReportRow | null;
 }
 
 const NULLS = new Set(['N/A', 'not_supported', 'no_information', '']);
@@ -44,10 +46,11 @@ export function parseCredentialReport(csv: string, generatedAt: string | null = 
   const col = (name: string) => header.indexOf(name);
   const idx = Object.fromEntries(header.map((h) => [h, col(h)]));
   const rows = new Map<string, ReportRow>();
+  let root: ReportRow | null = null;
   for (const f of lines) {
     const get = (name: string) => (idx[name] === undefined ? undefined : f[idx[name] as number]);
     const user = get('user');
-    if (!user || user === '<root_account>') continue;
+    if (!user) continue;
     const keys: ReportKeySlot[] = ([1, 2] as const).map((n) => ({
       slot: n,
       active: bool(get(`access_key_${n}_active`)),
@@ -56,7 +59,7 @@ export function parseCredentialReport(csv: string, generatedAt: string | null = 
       lastUsedRegion: val(get(`access_key_${n}_last_used_region`)),
       lastUsedService: val(get(`access_key_${n}_last_used_service`)),
     }));
-    rows.set(user, {
+    const row: ReportRow = {
       user,
       arn: get('arn') ?? '',
       userCreationTime: val(get('user_creation_time')),
@@ -65,9 +68,11 @@ export function parseCredentialReport(csv: string, generatedAt: string | null = 
       passwordLastChanged: val(get('password_last_changed')),
       mfaActive: bool(get('mfa_active')),
       keys: keys.filter((k) => k.lastRotated !== null),
-    });
+    };
+    if (user === '<root_account>') root = row;
+    else rows.set(user, row);
   }
-  return { generatedAt, rows };
+  return { generatedAt, rows, root };
 }
 
 export interface ReportFetchOptions {

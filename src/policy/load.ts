@@ -1,0 +1,178 @@
+/**
+ * Loads policy files (`policies/*.yaml`): policies and exceptions, validated before anything runs.
+ * Every error is one CwError(POLICY) naming the file, line and key path; an unknown rule type or
+ * action lists the valid ones; rule parameters are checked against the rule type's own schema.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { z } from 'zod';
+import { located, readYaml, type YamlSource } from '../config/yaml-source.js';
+import { CwError, ErrorCodes } from '../errors.js';
+import type { CredentialKind } from '../model/credential.js';
+import { ACTIONS, actionSpec } from './actions.js';
+import type { Policy, PolicyException, PolicySet } from './model.js';
+import { getRuleType, ruleTypes } from './rules/index.js';
+import { SEVERITIES } from './types.js';
+
+const CODE = ErrorCodes.POLICY;
+const KINDS = [
+  'aws-access-key',
+  'aws-role',
+  'aws-console-password',
+  'aws-root-access-key',
+  'vault-token',
+  'vault-approle-role',
+  'vault-approle-secret-id',
+  'vault-lease',
+  'vault-aws-role',
+] as const;
+const globs = z.array(z.string().min(1)).min(1);
+
+const PolicySchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,80}$/, 'must be lowercase letters, digits and dashes'),
+  description: z.string().min(1),
+  resource: z
+    .strictObject({
+      kinds: z.array(z.enum(KINDS)).min(1).optional(),
+      sources: globs.optional(),
+      agents: globs.optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+      environments: globs.optional(),
+    })
+    .default({}),
+  rules: z.array(z.looseObject({ type: z.string().min(1) })).min(1),
+  severity: z.enum(SEVERITIES as unknown as [string, ...string[]]),
+  mode: z.enum(['observe', 'enforce']).default('observe'),
+  remediation: z.array(z.union([z.string().min(1), z.looseObject({ action: z.string().min(1) })])).default([]),
+  metadata: z.looseObject({ controls: z.record(z.string(), z.array(z.string())).optional() }).default({}),
+});
+
+const ExceptionSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/, 'must be letters, digits, dot, dash or underscore'),
+  selector: z
+    .strictObject({
+      credentials: globs.optional(),
+      agents: globs.optional(),
+      policies: globs.optional(),
+      rules: globs.optional(),
+    })
+    .refine((s) => Object.keys(s).length > 0, {
+      message: 'needs at least one of credentials, agents, policies, rules',
+    }),
+  owner: z.string().min(1),
+  reason: z.string().min(1),
+  expires: z.iso.datetime({ offset: true }).or(z.iso.date()),
+});
+
+const FileSchema = z.strictObject({
+  policies: z.array(z.unknown()).default([]),
+  exceptions: z.array(z.unknown()).default([]),
+});
+
+function fail(src: YamlSource, path: PropertyKey[], message: string): never {
+  throw new CwError(CODE, located(src, path, message));
+}
+
+function check<T>(src: YamlSource, path: PropertyKey[], schema: z.ZodType<T>, value: unknown): T {
+  const res = schema.safeParse(value);
+  if (res.success) return res.data;
+  const issue = res.error.issues[0]!;
+  const extra = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [issue.keys[0]] : [];
+  return fail(src, [...path, ...issue.path, ...extra], issue.message);
+}
+
+function parsePolicy(src: YamlSource, i: number, raw: unknown): Policy {
+  const at: PropertyKey[] = ['policies', i];
+  const p = check(src, at, PolicySchema, raw);
+  if (p.mode === 'enforce')
+    fail(src, [...at, 'mode'], 'enforce is not available yet (remediation arrives in a later release); use observe');
+  const rules = p.rules.map((r, j) => {
+    const { type, ...params } = r;
+    const rt = getRuleType(type);
+    if (!rt)
+      fail(
+        src,
+        [...at, 'rules', j, 'type'],
+        `unknown rule type "${type}" (valid: ${ruleTypes()
+          .map((x) => x.name)
+          .join(', ')})`,
+      );
+    const parsed = check(src, [...at, 'rules', j], rt.schema, params);
+    if (rt.kinds && p.resource.kinds) {
+      const outside = p.resource.kinds.filter((k) => !rt.kinds!.includes(k as CredentialKind));
+      if (outside.length)
+        fail(
+          src,
+          [...at, 'resource', 'kinds'],
+          `rule "${type}" applies only to ${rt.kinds.join(', ')}, not ${outside.join(', ')}`,
+        );
+    }
+    return { type, params: parsed };
+  });
+  const remediation = p.remediation.map((r, j) => {
+    const { action, ...params } = typeof r === 'string' ? { action: r } : r;
+    const spec = actionSpec(action);
+    if (!spec)
+      fail(
+        src,
+        [...at, 'remediation', j],
+        `unknown action "${action}" (valid: ${ACTIONS.map((a) => a.name).join(', ')})`,
+      );
+    return { action, params: check(src, [...at, 'remediation', j], spec.schema, params) };
+  });
+  return {
+    ...p,
+    resource: p.resource as Policy['resource'],
+    severity: p.severity as Policy['severity'],
+    rules,
+    remediation,
+    metadata: p.metadata as Policy['metadata'],
+    file: src.file,
+    pack: basename(src.file, extname(src.file)),
+  };
+}
+
+async function policyFiles(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st: Awaited<ReturnType<typeof stat>>;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new CwError(CODE, `${p}: no such policy file or directory`);
+    }
+    if (st.isDirectory()) {
+      const entries = (await readdir(p))
+        .filter((f) => /\.ya?ml$/.test(f) && !f.endsWith('.test.yaml') && !f.endsWith('.test.yml'))
+        .sort();
+      out.push(...entries.map((f) => join(p, f)));
+    } else out.push(p);
+  }
+  return out;
+}
+
+export async function loadPolicies(paths: readonly string[]): Promise<PolicySet> {
+  const files = await policyFiles(paths);
+  const set: PolicySet = { policies: [], exceptions: [], files };
+  const names = new Map<string, string>();
+  const exIds = new Map<string, string>();
+  for (const file of files) {
+    const src = await readYaml(file, CODE);
+    const doc = check(src, [], FileSchema, src.value ?? {});
+    doc.policies.forEach((raw, i) => {
+      const p = parsePolicy(src, i, raw);
+      const prev = names.get(p.name);
+      if (prev) fail(src, ['policies', i, 'name'], `policy "${p.name}" is already defined in ${prev}`);
+      names.set(p.name, file);
+      set.policies.push(p);
+    });
+    doc.exceptions.forEach((raw, i) => {
+      const e = check(src, ['exceptions', i], ExceptionSchema, raw);
+      const prev = exIds.get(e.id);
+      if (prev) fail(src, ['exceptions', i, 'id'], `exception "${e.id}" is already defined in ${prev}`);
+      exIds.set(e.id, file);
+      set.exceptions.push({ ...e, expires: new Date(e.expires).toISOString(), file } as PolicyException);
+    });
+  }
+  return set;
+}

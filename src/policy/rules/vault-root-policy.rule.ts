@@ -1,0 +1,36 @@
+/**
+ * vault-root-policy: the credential carries Vault's root policy (a grant on `*` with the `root`
+ * capability).
+ *
+ * Contract: reads the credential's Vault path grants only, through the shared
+ * VaultPrivilegeAnalyzer (ctx.services.privilege), so Vault's rule priority applies (a more
+ * specific deny shadows a glob) and equal grant lists are analysed once. Time-free. One hit (key
+ * "root"), severity critical. Confidence is always confirmed: Vault ACLs have no conditions.
+ */
+import { z } from 'zod';
+import { privilege } from '../../privilege/index.js';
+import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import type { RuleType } from '../types.js';
+
+const schema = z.strictObject({});
+
+export const vaultRootPolicy: RuleType<z.infer<typeof schema>> = {
+  name: 'vault-root-policy',
+  category: 'privilege',
+  description: 'The credential carries the root policy: unrestricted access to all of Vault. Always critical.',
+  example: `policies:
+  - name: agent-vault-root
+    description: Agent Vault credentials with the root policy
+    resource: { kinds: [vault-token, vault-approle-role] }
+    rules:
+      - type: vault-root-policy
+    severity: critical
+    mode: observe
+`,
+  schema,
+  needs: ['grants'],
+  kinds: VAULT_GRANT_KINDS,
+  evaluate(cred, _params, ctx) {
+    return toHits(privilege(ctx).vault.rootPolicy(cred));
+  },
+};

@@ -1,0 +1,39 @@
+/**
+ * vault-token-create-sudo: `create`/`update` with `sudo` on auth/token/create*: orphan tokens with
+ * arbitrary policies.
+ *
+ * Contract: reads the credential's Vault path grants only, through the shared
+ * VaultPrivilegeAnalyzer (ctx.services.privilege), so Vault's rule priority applies (a more
+ * specific deny shadows a glob) and equal grant lists are analysed once. Time-free. One hit (key
+ * "auth/token/create"), severity critical. Confidence is always confirmed: Vault ACLs have no
+ * conditions.
+ */
+import { z } from 'zod';
+import { privilege } from '../../privilege/index.js';
+import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import type { RuleType } from '../types.js';
+
+const schema = z.strictObject({});
+
+export const vaultTokenCreateSudo: RuleType<z.infer<typeof schema>> = {
+  name: 'vault-token-create-sudo',
+  category: 'privilege',
+  description:
+    'create or update together with sudo on auth/token/create*: the credential can mint orphan tokens carrying ' +
+    'policies it does not hold itself. Critical.',
+  example: `policies:
+  - name: agent-vault-token-create-sudo
+    description: Agent Vault credentials that can mint arbitrary tokens
+    resource: { kinds: [vault-token, vault-approle-role] }
+    rules:
+      - type: vault-token-create-sudo
+    severity: critical
+    mode: observe
+`,
+  schema,
+  needs: ['grants'],
+  kinds: VAULT_GRANT_KINDS,
+  evaluate(cred, _params, ctx) {
+    return toHits(privilege(ctx).vault.tokenCreateSudo(cred));
+  },
+};

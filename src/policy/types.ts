@@ -1,0 +1,87 @@
+/**
+ * The rule-type extension point. A rule type is one file (`rules/<name>.rule.ts`) exporting a
+ * RuleType and registered with one line in `rules/index.ts`, under the kebab-case name used in
+ * policy YAML. A rule type describes itself (schema, docs with a YAML example, the data it needs)
+ * and evaluates one credential at a time, purely: no I/O, time only from `ctx.now`.
+ *
+ * A rule returns zero or more hits. A hit is the evidence for a finding: what was seen (fields and
+ * values, policy statements with their provenance), how sure the rule is, and which scoring
+ * detector it feeds. A policy whose rules all hit a credential yields one finding for it.
+ */
+import type { z } from 'zod';
+import type { Agent, Registry } from '../model/agent.js';
+import type { Credential, CredentialKind, Provenance } from '../model/credential.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+export const severityRank = (s: Severity): number => SEVERITIES.length - SEVERITIES.indexOf(s);
+
+export type RuleCategory = 'staleness' | 'privilege' | 'scope' | 'hygiene';
+
+/** What a rule looked at: a field and its value, or a policy statement and where it came from. */
+export interface Evidence {
+  /** e.g. "lastUsed.at", "attributes.periodSeconds", "grants[3]". */
+  field?: string;
+  value?: unknown;
+  /** The statement or path rule behind it, with provenance. */
+  statement?: { summary: string; provenance?: Provenance };
+  note?: string;
+}
+
+export interface RuleHit {
+  /** One line for people: what is wrong, with the numbers. */
+  message: string;
+  evidence: Evidence[];
+  /** Raise or lower the policy's severity for this hit (e.g. admin is critical whatever the policy says). */
+  severity?: Severity;
+  /** confirmed: unconditional and unscoped; potential: scoped or partial; conditional: only under a Condition. */
+  confidence?: 'confirmed' | 'potential' | 'conditional';
+  /** The scoring detector this hit feeds (see policy/score.ts), e.g. "admin", "privesc", "unused". */
+  detector: string;
+  /** Sub-identity when one rule can hit a credential several ways (e.g. each escalation method). */
+  key?: string;
+}
+
+/** Cross-credential facts some rules need (hygiene: shared credentials, two active keys). */
+export interface InventoryIndex {
+  all: readonly Credential[];
+  byId: ReadonlyMap<string, Credential>;
+  /** Credentials of the same principal (same user ARN / token display name), this one included. */
+  samePrincipal(cred: Credential): readonly Credential[];
+}
+
+export interface RuleContext {
+  /** Evaluation time: now, or --as-of. */
+  now: Date;
+  registry: Registry;
+  agent(id: string | null): Agent | undefined;
+  inventory: InventoryIndex;
+  /** Shared analysers (privilege expansion caches); see src/privilege. */
+  services: RuleServices;
+}
+
+/** Filled in by the evaluator; rule types reach analysers only through this. */
+export interface RuleServices {
+  [name: string]: unknown;
+}
+
+export interface RuleType<P = unknown> {
+  /** kebab-case, as used in YAML `type:`. */
+  readonly name: string;
+  readonly category: RuleCategory;
+  /** One paragraph for the README and `policy validate --list`. */
+  readonly description: string;
+  /** A complete YAML policy snippet using this rule (the meta-test loads it). */
+  readonly example: string;
+  /** Parameters (everything in the rule entry except `type`). Strict: unknown keys are errors. */
+  readonly schema: z.ZodType<P>;
+  /** The credential data it reads, e.g. ["lastUsed", "createdAt"], ["grants"], ["registry"]. */
+  readonly needs: readonly string[];
+  /** Kinds it can apply to; undefined = all. A policy selecting other kinds is rejected at load. */
+  readonly kinds?: readonly CredentialKind[];
+  evaluate(cred: Credential, params: P, ctx: RuleContext): RuleHit[];
+}
+
+export const DAY_MS = 86_400_000;
+export const daysBetween = (from: Date | string, to: Date): number =>
+  (to.getTime() - new Date(from).getTime()) / DAY_MS;
