@@ -75,6 +75,8 @@ cw() { node dist/src/cli/main.js --config "$DEMO/credwarden.yaml" "$@"; }
 
 echo; echo "\$ credwarden scan --once"; cw scan --once || true
 echo; echo "\$ credwarden inventory"; cw inventory || true
+echo; echo "\$ credwarden findings --severity high"; cw findings --severity high || true
+echo; echo "\$ credwarden score --agent invoice-bot"; cw score --agent invoice-bot
 echo; echo "\$ credwarden audit verify"; cw audit verify
 echo
 echo "demo: config in $DEMO/credwarden.yaml, audit trail in $DEMO/audit.jsonl; moto keeps running (scripts/moto-server.sh stop)."
