@@ -10,6 +10,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
 import nodeVault from 'node-vault';
+import { AlertService } from './alerts/service.js';
 import { JsonlMirror, RedisAuditLog } from './audit/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
@@ -54,6 +55,7 @@ export interface App {
   registry: Registry;
   policies: PolicySet;
   findings: FindingsService;
+  alerts: AlertService;
   clock: Clock;
   log: Logger;
   redis: Redis;
@@ -156,6 +158,17 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     policies,
     services: ruleServices,
   });
+  const alerts = new AlertService({
+    redis,
+    prefix,
+    config: config.alerts,
+    scans,
+    findings,
+    audit,
+    clock,
+    log,
+    registry,
+  });
   const orchestrator = new ScanOrchestrator({
     scans,
     sources,
@@ -168,6 +181,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     registry,
     policies,
     findings,
+    alerts,
     clock,
     log,
     redis,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `credwarden` command line. Commands are thin: parse, call a service, print. */
 import { Command } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerFindings } from './commands/findings.js';
 import { registerInventory } from './commands/inventory.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerAudit(program, io, exit);
   registerFindings(program, io, exit);
   registerPolicy(program, io, exit);
+  registerAlerts(program, io, exit);
   return program;
 }
 

@@ -4,6 +4,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { AlertsSchema } from '../alerts/config.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const roleArn = z
@@ -105,6 +106,8 @@ export const ConfigSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
     .optional(),
+  // prefault: an absent section is parsed as {} so every alerting default applies.
+  alerts: AlertsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -119,4 +122,15 @@ export const SECRET_KEY_PATHS: ReadonlyArray<(value: unknown) => (string | numbe
     return Array.isArray(vault) ? vault.map((_c, i) => ['vault', i, 'token']) : [];
   },
   () => [['audit', 'hmacKey']],
+  (v) => {
+    const sinks = (v as { alerts?: { sinks?: Record<string, unknown>[] } }).alerts?.sinks;
+    if (!Array.isArray(sinks)) return [];
+    return sinks.flatMap((s, i) => [
+      ...(s && 'routingKey' in s ? [['alerts', 'sinks', i, 'routingKey']] : []),
+      ...(s && 'webhookUrl' in s ? [['alerts', 'sinks', i, 'webhookUrl']] : []),
+      ...(s && Array.isArray(s.secrets)
+        ? s.secrets.map((_x: unknown, j: number) => ['alerts', 'sinks', i, 'secrets', j])
+        : []),
+    ]);
+  },
 ];

@@ -6,7 +6,8 @@
  *   discover   discover    {scanId, unitKey}         one job per source × account / cluster-namespace
  *   inventory  finalize    {scanId}                  merge, drift, audit, summary (delayed by the
  *                                                    scan timeout, promoted when the last unit reports)
- *   evaluate   evaluate    {scanId}                  policies × inventory → findings, transitions, scores
+ *   evaluate   evaluate    {scanId}                  policies × inventory → findings, transitions, scores; plans alerts
+ *   alert-<sink> deliver {notificationId}           one notification to one sink (own queue: own rate limit)
  */
 import { jobId } from '../model/ids.js';
 
@@ -18,7 +19,11 @@ export const JobNames = {
   discover: 'discover',
   finalize: 'finalize',
   evaluate: 'evaluate',
+  deliver: 'deliver',
 } as const;
+
+/** One delivery queue per sink, so each sink gets its own rate limit (BullMQ limiters are per queue). */
+export const alertQueueName = (sink: string) => `alert-${sink}`;
 
 export interface StartScanPayload {
   trigger: 'schedule' | 'cli' | 'api';
@@ -38,6 +43,9 @@ export interface FinalizePayload {
 export interface EvaluatePayload {
   scanId: string;
 }
+export interface DeliverPayload {
+  notificationId: string;
+}
 
 export const SCHEDULER_ID = 'discover-schedule';
 
@@ -46,6 +54,7 @@ export const ids = {
   discover: (scanId: string, unitKey: string) => jobId('discover', scanId, unitKey),
   finalize: (scanId: string) => jobId('inventory', scanId),
   evaluate: (scanId: string) => jobId('evaluate', scanId),
+  deliver: (notificationId: string) => jobId('alert', notificationId),
 };
 
 /** A scan id from the scheduler's deterministic job id (`repeat:<scheduler>:<millis>`), so a replayed tick is the same scan. */

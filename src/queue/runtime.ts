@@ -4,6 +4,7 @@
  * BullMQ's close() waits for active jobs without a timeout, so the deadline is enforced here.
  */
 import { type Processor, Queue, Worker } from 'bullmq';
+import { deliverProcessor } from '../../jobs/deliver.processor.js';
 import { discoverProcessor } from '../../jobs/discover.processor.js';
 import { evaluateProcessor } from '../../jobs/evaluate.processor.js';
 import { finalizeProcessor } from '../../jobs/finalize.processor.js';
@@ -11,6 +12,8 @@ import { startScanProcessor } from '../../jobs/start-scan.processor.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { App } from '../main.js';
 import {
+  alertQueueName,
+  type DeliverPayload,
   type DiscoverPayload,
   type EvaluatePayload,
   type FinalizePayload,
@@ -25,6 +28,8 @@ export interface Queues {
   discover: Queue<DiscoverPayload>;
   inventory: Queue<FinalizePayload>;
   evaluate: Queue<EvaluatePayload>;
+  /** Sink name → its delivery queue. */
+  alerts: Map<string, Queue<DeliverPayload>>;
 }
 
 export function bullPrefix(app: App): string {
@@ -40,6 +45,9 @@ export function createQueues(app: App): Queues {
     discover: new Queue<DiscoverPayload>(QueueNames.discover, opts),
     inventory: new Queue<FinalizePayload>(QueueNames.inventory, opts),
     evaluate: new Queue<EvaluatePayload>(QueueNames.evaluate, opts),
+    alerts: new Map(
+      app.config.alerts.sinks.map((s) => [s.name, new Queue<DeliverPayload>(alertQueueName(s.name), opts)]),
+    ),
   };
   app.orchestrator.setCompletionHook(async (scanId) => {
     const job = await q.inventory.getJob(ids.finalize(scanId));
@@ -89,12 +97,19 @@ export function startWorkers(app: App, queues: Queues): Workers {
     },
     [JobNames.evaluate]: {
       queue: QueueNames.evaluate,
-      fn: evaluateProcessor(app.findings) as Processor,
+      fn: evaluateProcessor({
+        findings: app.findings,
+        alerts: app.alerts,
+        alertQueues: queues.alerts,
+        delivery: app.config.alerts.delivery,
+      }) as Processor,
       concurrency: 1,
     },
   };
+  // deliver runs on one queue per sink (below); every other job name needs its processor here.
   for (const name of Object.values(JobNames)) {
-    if (!processors[name]) throw new CwError(ErrorCodes.QUEUE, `job "${name}" has no processor`);
+    if (name !== JobNames.deliver && !processors[name])
+      throw new CwError(ErrorCodes.QUEUE, `job "${name}" has no processor`);
   }
   const workers = Object.entries(processors).map(([name, p]) => {
     const w = new Worker(
@@ -110,6 +125,19 @@ export function startWorkers(app: App, queues: Queues): Workers {
     w.on('error', (err) => app.log.error({ queue: p.queue, err: err.message }, 'worker error'));
     return w;
   });
+  const deliver = deliverProcessor(app.alerts) as Processor;
+  for (const s of app.config.alerts.sinks) {
+    const queue = alertQueueName(s.name);
+    // The per-sink rate limit: BullMQ limiters hold across every worker on the queue.
+    const w = new Worker(queue, deliver, {
+      ...base,
+      concurrency: 2,
+      limiter: { max: s.rateLimit.max, duration: s.rateLimit.perSeconds * 1000 },
+    });
+    w.on('failed', (job, err) => app.log.warn({ queue, jobId: job?.id, err: err.message }, 'alert delivery failed'));
+    w.on('error', (err) => app.log.error({ queue, err: err.message }, 'worker error'));
+    workers.push(w);
+  }
   return {
     workers,
     async close(deadlineMs) {
@@ -138,5 +166,11 @@ export function startWorkers(app: App, queues: Queues): Workers {
 }
 
 export async function closeQueues(q: Queues): Promise<void> {
-  await Promise.all([q.scan.close(), q.discover.close(), q.inventory.close(), q.evaluate.close()]);
+  await Promise.all([
+    q.scan.close(),
+    q.discover.close(),
+    q.inventory.close(),
+    q.evaluate.close(),
+    ...[...q.alerts.values()].map((a) => a.close()),
+  ]);
 }

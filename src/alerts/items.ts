@@ -1,0 +1,195 @@
+/**
+ * Transitions → alert items, and which of them page. Pure.
+ *
+ * Only transitions alert: a finding that opens, re-opens, escalates or resolves (a finding still
+ * open on a re-scan produces nothing). "Privilege drift" is a grants change on an agent credential
+ * that adds an escalation-capable permission: the agent (or someone) widened its own power.
+ */
+
+import type { Transition } from '../findings/transitions.js';
+import type { DriftEvent } from '../inventory/drift.js';
+import type { Registry } from '../model/agent.js';
+import type { Credential } from '../model/credential.js';
+import type { Finding } from '../policy/model.js';
+import type { InventoryIndex } from '../policy/types.js';
+import { globMatch } from '../registry/glob.js';
+import type { PagingClass } from './config.js';
+import type { AlertItem, AlertTransition } from './types.js';
+
+export const PRIVILEGE_DETECTORS = new Set([
+  'admin',
+  'privesc',
+  'credential-exposure',
+  'resource-exposure',
+  'service-wildcard',
+  'not-action',
+  'trust',
+  'scope',
+  'vault-root',
+  'vault-sudo',
+  'vault-audit-sudo',
+  'vault-glob',
+  'vault-sensitive-write',
+  'vault-token-create-sudo',
+  'vault-secret-id-mint',
+]);
+
+/** Granted actions (as drift lists them) that let a principal widen its own power. */
+const ESCALATION = [
+  '*',
+  'iam:*',
+  'iam:Put*Policy',
+  'iam:Attach*Policy',
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:CreateAccessKey',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:AddUserToGroup',
+  'iam:PassRole',
+  'sts:AssumeRole',
+  '*:sudo',
+  '*:root',
+  'sys/polic*:create',
+  'sys/polic*:update',
+  'auth/*/role*:create',
+  'auth/*/role*:update',
+  'identity/*:update',
+  'auth/token/create*:update',
+];
+
+export function escalationActions(actions: readonly string[]): string[] {
+  // `*` in the list is the literal grant of every action, not a glob over all of them.
+  return actions.filter((a) =>
+    ESCALATION.some((p) => (p === '*' ? a === '*' : globMatch(p.toLowerCase(), a.toLowerCase()))),
+  );
+}
+
+export interface ItemContext {
+  scanId: string;
+  now: Date;
+  credentials: InventoryIndex['byId'];
+  registry: Registry;
+  runbookUrl: string | undefined;
+}
+
+const runbook = (tpl: string | undefined, policy: string, fingerprint: string) =>
+  tpl
+    ? tpl
+        .replaceAll('{policy}', encodeURIComponent(policy))
+        .replaceAll('{fingerprint}', encodeURIComponent(fingerprint))
+    : null;
+
+function base(ctx: ItemContext, c: Credential | undefined, credentialId: string) {
+  const agent = c?.agentId ? ctx.registry.agents.find((a) => a.id === c.agentId) : undefined;
+  return {
+    credentialId,
+    kind: c?.kind ?? 'unknown',
+    source: c?.source ?? '',
+    agentId: c?.agentId ?? null,
+    owner: c?.owner ?? null,
+    environment: agent?.environment ?? null,
+    tags: c?.tags ?? {},
+    scanId: ctx.scanId,
+    at: ctx.now.toISOString(),
+  };
+}
+
+function evidenceLines(f: Finding): { label: string; value: string }[] {
+  const out: { label: string; value: string }[] = [];
+  for (const h of f.hits) {
+    out.push({ label: h.detector, value: h.message });
+    for (const e of h.evidence.slice(0, 3)) {
+      if (e.statement)
+        out.push({
+          label: 'statement',
+          value: `${e.statement.summary}${e.statement.provenance ? ` (${e.statement.provenance.attachment} ${e.statement.provenance.policyArn ?? e.statement.provenance.policy})` : ''}`,
+        });
+      else if (e.field)
+        out.push({ label: e.field, value: typeof e.value === 'string' ? e.value : JSON.stringify(e.value ?? null) });
+    }
+  }
+  return out.slice(0, 12);
+}
+
+const FINDING_TRANSITIONS: Partial<Record<Transition['type'], AlertTransition>> = {
+  'finding.opened': 'opened',
+  'finding.unsuppressed': 'opened',
+  'finding.reopened': 'reopened',
+  'finding.escalated': 'escalated',
+  'finding.resolved': 'resolved',
+};
+
+export function findingItems(
+  transitions: readonly Transition[],
+  findings: ReadonlyMap<string, Finding>,
+  ctx: ItemContext,
+): AlertItem[] {
+  const out: AlertItem[] = [];
+  for (const t of transitions) {
+    const transition = FINDING_TRANSITIONS[t.type];
+    const f = findings.get(t.subject);
+    if (!transition || !f) continue;
+    out.push({
+      ...base(ctx, ctx.credentials.get(f.credentialId), f.credentialId),
+      id: `${ctx.scanId}:${transition}:${f.fingerprint}`,
+      action: transition === 'resolved' ? 'resolve' : 'trigger',
+      transition,
+      fingerprint: f.fingerprint,
+      title: transition === 'resolved' ? `resolved: ${f.message}` : f.message,
+      severity: f.severity,
+      policy: f.policy,
+      rules: f.rules,
+      detector: f.hits[0]?.detector ?? null,
+      evidence: evidenceLines(f),
+      runbookUrl: runbook(ctx.runbookUrl, f.policy, f.fingerprint),
+    });
+  }
+  return out;
+}
+
+export function driftItems(drift: readonly DriftEvent[], ctx: ItemContext): AlertItem[] {
+  const out: AlertItem[] = [];
+  for (const d of drift) {
+    if (d.type !== 'credential.grants-changed') continue;
+    const c = ctx.credentials.get(d.credentialId);
+    if (!c || (!c.agentId && !c.unregisteredAgent)) continue;
+    const gained = escalationActions((d.data.added as string[]) ?? []);
+    if (gained.length === 0) continue;
+    const fingerprint = `privilege-drift:${d.credentialId}`;
+    out.push({
+      ...base(ctx, c, d.credentialId),
+      id: `${ctx.scanId}:privilege-drift:${d.credentialId}`,
+      action: 'trigger',
+      transition: 'privilege-drift',
+      fingerprint,
+      title: `${c.agentId ?? 'unregistered agent'} credential gained escalation-capable permissions: ${gained.join(', ')}`,
+      severity: 'critical',
+      policy: 'privilege-drift',
+      rules: ['drift'],
+      detector: 'privesc',
+      evidence: [
+        { label: 'added', value: ((d.data.added as string[]) ?? []).join(', ') },
+        ...((d.data.statementsAdded as string[]) ?? []).slice(0, 5).map((s) => ({ label: 'statement', value: s })),
+      ],
+      runbookUrl: runbook(ctx.runbookUrl, 'privilege-drift', fingerprint),
+    });
+  }
+  return out;
+}
+
+/** The paging class an item belongs to, or null (digest). */
+export function pagingClass(item: AlertItem, f: Finding | undefined, c: Credential | undefined): PagingClass | null {
+  if (item.transition === 'privilege-drift') return 'privilege-drift';
+  if (!f) return null;
+  const detectors = f.hits.map((h) => h.detector);
+  if (c?.unregisteredAgent && detectors.some((d) => d === 'admin' || d === 'vault-root')) return 'unregistered-admin';
+  if (
+    f.severity === 'critical' &&
+    detectors.some((d) => PRIVILEGE_DETECTORS.has(d)) &&
+    (c?.status ?? 'active') === 'active'
+  )
+    return 'critical-privilege';
+  return null;
+}

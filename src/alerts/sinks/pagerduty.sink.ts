@@ -1,0 +1,192 @@
+/**
+ * PagerDuty Events API v2 (PagerDuty/developer-docs, docs/events-API-v2/).
+ *
+ * Contract:
+ * - one event per AlertItem, POSTed as JSON to the sink's url; the notification's result is the
+ *   first failure (later items are not sent; a retry re-sends all of them, which is harmless
+ *   because PagerDuty folds a trigger into the open alert with the same dedup_key) or the last
+ *   success;
+ * - dedup_key is the finding fingerprint (stable across trigger and resolve, never a count or a
+ *   time), or `sha256:<hex>` of it when longer than PagerDuty's 255 characters;
+ * - resolve events carry only routing_key, event_action and dedup_key;
+ * - trigger payloads respect the documented limits (summary ≤ 1024, severity in
+ *   critical|error|warning|info) and every untrusted string is plain()-ed and bounded, so a
+ *   hostile tag cannot hide text on a pager screen or push the event past the 512 KB cap;
+ * - the routing key never appears in a result's detail.
+ * pagerDutyChangeEvent builds a Change Event (…/v2/change/enqueue): context for responders that
+ * notifies no one, e.g. "credential rotated". Nothing sends one yet.
+ */
+import { createHash } from 'node:crypto';
+import { oneLine, plain, trimTo } from '../escape.js';
+import type { AlertItem, Notification, Sink, SinkResult } from '../types.js';
+import type { PagerDutySinkConfig } from './config.js';
+import { isHttpUrl, postJson } from './http.js';
+
+export const PD_CHANGE_URL = 'https://events.pagerduty.com/v2/change/enqueue';
+export const PD_SUMMARY_MAX = 1024;
+export const PD_DEDUP_KEY_MAX = 255;
+/** PagerDuty documents no limit for these; bounded to keep an event small and readable. */
+const FIELD_MAX = 255;
+const EVIDENCE_LINE_MAX = 512;
+const EVIDENCE_TOTAL_MAX = 8192;
+const EVIDENCE_LINES_MAX = 50;
+const TAGS_MAX = 50;
+
+export interface PdLink {
+  href: string;
+  text: string;
+}
+
+export interface PdEvent {
+  routing_key: string;
+  event_action: 'trigger' | 'resolve';
+  dedup_key: string;
+  payload?: {
+    summary: string;
+    source: string;
+    severity: string;
+    timestamp?: string;
+    component: string;
+    group: string;
+    class: string;
+    custom_details: Record<string, unknown>;
+  };
+  links?: PdLink[];
+}
+
+export interface PdChangeEvent {
+  routing_key: string;
+  payload: { summary: string; source: string; timestamp: string; custom_details: Record<string, unknown> };
+  links?: PdLink[];
+}
+
+export function pagerDutyDedupKey(fingerprint: string): string {
+  if (fingerprint.length <= PD_DEDUP_KEY_MAX) return fingerprint;
+  return `sha256:${createHash('sha256').update(fingerprint, 'utf8').digest('hex')}`;
+}
+
+export function pagerDutyEvent(item: AlertItem, cfg: PagerDutySinkConfig): PdEvent {
+  const base = { routing_key: cfg.routingKey, dedup_key: pagerDutyDedupKey(item.fingerprint) };
+  if (item.action === 'resolve') return { ...base, event_action: 'resolve' };
+  // PagerDuty rejects an empty summary; an all-invisible hostile title must not lose the page.
+  const summary = trimTo(
+    oneLine(item.title) || oneLine(`${item.policy} on ${item.credentialId}`) || 'credwarden finding',
+    PD_SUMMARY_MAX,
+  );
+  const timestamp = Number.isNaN(Date.parse(item.at)) ? undefined : item.at;
+  const runbook = runbookHref(item, cfg);
+  return {
+    ...base,
+    event_action: 'trigger',
+    payload: {
+      summary,
+      source: cfg.source,
+      severity: cfg.severityMap[item.severity],
+      ...(timestamp ? { timestamp } : {}),
+      component: field(item.policy),
+      group: field(item.agentId ?? 'unattributed'),
+      class: field(item.detector ?? item.rules[0] ?? item.policy),
+      custom_details: customDetails(item),
+    },
+    ...(runbook ? { links: [{ href: runbook, text: 'Runbook' }] } : {}),
+  };
+}
+
+export function pagerDutyChangeEvent(input: {
+  routingKey: string;
+  summary: string;
+  source: string;
+  timestamp: string;
+  customDetails?: Record<string, string>;
+  links?: PdLink[];
+}): PdChangeEvent {
+  const details: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.customDetails ?? {})) details[field(k)] = trimTo(plain(v), FIELD_MAX * 4);
+  return {
+    routing_key: input.routingKey,
+    payload: {
+      summary: trimTo(oneLine(input.summary), PD_SUMMARY_MAX),
+      source: field(input.source),
+      timestamp: input.timestamp,
+      custom_details: details,
+    },
+    ...(input.links?.length ? { links: input.links.map((l) => ({ href: l.href, text: field(l.text) })) } : {}),
+  };
+}
+
+export class PagerDutySink implements Sink {
+  readonly type = 'pagerduty' as const;
+  readonly name: string;
+
+  constructor(
+    private readonly cfg: PagerDutySinkConfig,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    this.name = cfg.name;
+  }
+
+  async send(n: Notification): Promise<SinkResult> {
+    let last: SinkResult = { ok: true, status: null, retryable: false, detail: 'no items to send' };
+    for (const item of n.items) {
+      const event = pagerDutyEvent(item, this.cfg);
+      last = await postJson(this.cfg.url, {}, JSON.stringify(event), this.cfg.timeoutMs, this.fetchImpl, [
+        this.cfg.routingKey,
+      ]);
+      if (!last.ok) return last;
+    }
+    return last;
+  }
+}
+
+function field(s: string): string {
+  return trimTo(oneLine(s), FIELD_MAX);
+}
+
+function customDetails(item: AlertItem): Record<string, unknown> {
+  return {
+    agent: item.agentId === null ? 'unattributed' : field(item.agentId),
+    owner: item.owner ? `${field(item.owner.team)} (${field(item.owner.contact)})` : 'unowned',
+    policy: field(item.policy),
+    rules: item.rules.slice(0, 20).map(field),
+    credential: field(item.credentialId),
+    kind: field(item.kind),
+    source: field(item.source),
+    environment: item.environment === null ? null : field(item.environment),
+    transition: item.transition,
+    evidence: evidenceLines(item.evidence),
+    tags: tagLines(item.tags),
+    scan: field(item.scanId),
+  };
+}
+
+/** "label: value" lines, each ≤ 512 characters, together ≤ 8 KB; a final line counts the rest. */
+function evidenceLines(evidence: AlertItem['evidence']): string[] {
+  const out: string[] = [];
+  let total = 0;
+  for (const [i, e] of evidence.entries()) {
+    const line = trimTo(oneLine(`${e.label}: ${e.value}`), EVIDENCE_LINE_MAX);
+    if (out.length === EVIDENCE_LINES_MAX || total + line.length > EVIDENCE_TOTAL_MAX) {
+      out.push(`…and ${evidence.length - i} more`);
+      break;
+    }
+    out.push(line);
+    total += line.length;
+  }
+  return out;
+}
+
+function tagLines(tags: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags).slice(0, TAGS_MAX)) out[field(k)] = field(v);
+  return out;
+}
+
+/** The item's own runbook, else the sink's template with {policy} and {fingerprint} filled. */
+function runbookHref(item: AlertItem, cfg: PagerDutySinkConfig): string | null {
+  const template = item.runbookUrl ?? cfg.runbookUrl;
+  if (!template) return null;
+  const href = template
+    .replaceAll('{policy}', encodeURIComponent(item.policy))
+    .replaceAll('{fingerprint}', encodeURIComponent(item.fingerprint));
+  return isHttpUrl(href) ? href : null;
+}

@@ -1,0 +1,68 @@
+/**
+ * Alerting nouns shared by the pipeline (routing, grouping, inhibition, silences, delivery) and
+ * the sinks (PagerDuty, Slack, signed webhooks). An AlertItem is one transition worth telling
+ * someone about; a Notification is what one sink sends once: a single page, or one digest per
+ * owner per scan. Neither ever holds a secret value: credential ids, not credentials.
+ */
+import type { Severity } from '../policy/types.js';
+
+export type AlertTransition = 'opened' | 'reopened' | 'escalated' | 'resolved' | 'privilege-drift' | 'test';
+
+export interface AlertItem {
+  /** Stable per transition: `<transition>:<fingerprint>`; the same transition never yields two ids. */
+  id: string;
+  action: 'trigger' | 'resolve';
+  transition: AlertTransition;
+  /** The finding fingerprint (policy:credential), the dedup key for trigger and resolve alike. */
+  fingerprint: string;
+  /** One line for people. Untrusted parts are NOT yet escaped: sinks escape for their format. */
+  title: string;
+  severity: Severity;
+  policy: string;
+  rules: string[];
+  detector: string | null;
+  credentialId: string;
+  kind: string;
+  source: string;
+  agentId: string | null;
+  owner: { team: string; contact: string } | null;
+  environment: string | null;
+  /** Flattened evidence lines (label, value), most important first. Untrusted. */
+  evidence: { label: string; value: string }[];
+  /** The credential's tags. Untrusted. */
+  tags: Record<string, string>;
+  runbookUrl: string | null;
+  scanId: string;
+  /** ISO time of the transition. */
+  at: string;
+}
+
+export type NotificationMode = 'page' | 'digest' | 'test';
+
+export interface Notification {
+  /** Stable id: the Standard Webhooks `webhook-id` and the delivery's idempotency key. */
+  id: string;
+  sink: string;
+  mode: NotificationMode;
+  /** page: exactly one item; digest: the owner's items for one scan. */
+  items: AlertItem[];
+  /** The owner team the digest is for (null: unowned), and the scan it covers. */
+  group: { owner: string | null; scanId: string };
+  createdAt: string;
+}
+
+export interface SinkResult {
+  ok: boolean;
+  /** HTTP status, or null when no response came back. */
+  status: number | null;
+  /** 429, 5xx and network errors are worth retrying; any other 4xx is not. */
+  retryable: boolean;
+  /** Short, safe text for logs and `alerts list` (never a secret, never the whole response). */
+  detail: string;
+}
+
+export interface Sink {
+  readonly name: string;
+  readonly type: 'pagerduty' | 'slack' | 'webhook';
+  send(n: Notification): Promise<SinkResult>;
+}
