@@ -10,29 +10,12 @@ import type { Transition } from '../findings/transitions.js';
 import type { DriftEvent } from '../inventory/drift.js';
 import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
+import { PRIVILEGE_DETECTORS } from '../policy/detectors.js';
 import type { Finding } from '../policy/model.js';
 import type { InventoryIndex } from '../policy/types.js';
 import { globMatch } from '../registry/glob.js';
 import type { PagingClass } from './config.js';
 import type { AlertItem, AlertTransition } from './types.js';
-
-export const PRIVILEGE_DETECTORS = new Set([
-  'admin',
-  'privesc',
-  'credential-exposure',
-  'resource-exposure',
-  'service-wildcard',
-  'not-action',
-  'trust',
-  'scope',
-  'vault-root',
-  'vault-sudo',
-  'vault-audit-sudo',
-  'vault-glob',
-  'vault-sensitive-write',
-  'vault-token-create-sudo',
-  'vault-secret-id-mint',
-]);
 
 /** Granted actions (as drift lists them) that let a principal widen its own power. */
 const ESCALATION = [

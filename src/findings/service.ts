@@ -112,10 +112,10 @@ export class FindingsService {
     const now = this.d.clock.now();
     const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
     let result: TransitionResult;
+    const credentials = await this.d.scans.currentInventory();
     const stored = await this.d.redis.get(evalKey);
     if (stored) result = JSON.parse(stored) as TransitionResult;
     else {
-      const credentials = await this.d.scans.currentInventory();
       const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
       const hits = evaluatePolicies({
         credentials,
@@ -144,8 +144,8 @@ export class FindingsService {
     const expiredNow = result.transitions.filter((t) => t.type === 'exception.expired').map((t) => t.subject);
     if (expiredNow.length) tx.sadd(this.key('findings:expired-exceptions'), ...expiredNow);
     await tx.exec();
-    await this.writeScores();
     const findings = await this.all();
+    await this.writeScores(findings, credentials);
     const summary: EvaluationSummary = {
       scanId,
       evaluatedAt: now.toISOString(),
@@ -174,9 +174,8 @@ export class FindingsService {
     });
   }
 
-  /** Recompute every score from the stored findings (cheap: scores read findings, not credentials). */
-  private async writeScores(): Promise<void> {
-    const findings = await this.all();
+  /** Recompute every score from the findings just applied (scores read findings; credentials only for their kind and expiry). */
+  private async writeScores(findings: readonly Finding[], credentials: readonly Credential[]): Promise<void> {
     const byCred = new Map<string, Finding[]>();
     for (const f of findings) {
       if (f.state !== 'open') continue;
@@ -184,7 +183,7 @@ export class FindingsService {
       if (list) list.push(f);
       else byCred.set(f.credentialId, [f]);
     }
-    const inventory = new Map((await this.d.scans.currentInventory()).map((c) => [c.id, c]));
+    const inventory = new Map(credentials.map((c) => [c.id, c]));
     const creds = [...byCred.entries()].map(([id, fs]) => scoreCredential(id, fs, inventory.get(id)));
     const agentIds = [...new Set(creds.map((c) => c.agentId).filter((a): a is string => a !== null))];
     const agents = agentIds.map((a) => scoreAgent(a, creds));

@@ -13,29 +13,11 @@
  * and fields behind it, travel with the number: remediation acts on detectors, not on scores.
  */
 import type { Credential } from '../model/credential.js';
+import { PRIVILEGE_DETECTORS, STALENESS_DETECTORS } from './detectors.js';
 import type { Finding } from './model.js';
 import type { Evidence, Severity } from './types.js';
 
 export const SEVERITY_WEIGHT: Record<Severity, number> = { critical: 90, high: 70, medium: 45, low: 20, info: 5 };
-
-const PRIVILEGE = new Set([
-  'admin',
-  'privesc',
-  'credential-exposure',
-  'resource-exposure',
-  'service-wildcard',
-  'not-action',
-  'trust',
-  'scope',
-  'vault-root',
-  'vault-sudo',
-  'vault-audit-sudo',
-  'vault-glob',
-  'vault-sensitive-write',
-  'vault-token-create-sudo',
-  'vault-secret-id-mint',
-]);
-const STALENESS = new Set(['age', 'unused', 'never-used', 'rotation', 'never-expires', 'inactive']);
 
 export interface Contribution {
   fingerprint: string;
@@ -85,7 +67,7 @@ export function scoreCredential(
     for (const h of f.hits) {
       const sev = h.severity ?? f.severity;
       const conditional = h.confidence === 'conditional';
-      const points = SEVERITY_WEIGHT[sev] * (conditional && PRIVILEGE.has(h.detector) ? 0.6 : 1);
+      const points = SEVERITY_WEIGHT[sev] * (conditional && PRIVILEGE_DETECTORS.has(h.detector) ? 0.6 : 1);
       vector[h.detector] = Math.max(vector[h.detector] ?? 0, points);
       contributions.push({
         fingerprint: f.fingerprint,
@@ -117,7 +99,7 @@ export function scoreCredential(
       factors.push(`+${extra} for ${methods.size} escalation methods`);
     }
     const detectors = Object.keys(vector);
-    if (detectors.some((d) => STALENESS.has(d)) && detectors.some((d) => PRIVILEGE.has(d))) {
+    if (detectors.some((d) => STALENESS_DETECTORS.has(d)) && detectors.some((d) => PRIVILEGE_DETECTORS.has(d))) {
       score += 10;
       factors.push('+10 stale and powerful');
     }

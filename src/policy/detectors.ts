@@ -1,0 +1,27 @@
+/** Detector families, shared by scoring and alerting so they never disagree on what "privilege" means. */
+export const PRIVILEGE_DETECTORS: ReadonlySet<string> = new Set([
+  'admin',
+  'privesc',
+  'credential-exposure',
+  'resource-exposure',
+  'service-wildcard',
+  'not-action',
+  'trust',
+  'scope',
+  'vault-root',
+  'vault-sudo',
+  'vault-audit-sudo',
+  'vault-glob',
+  'vault-sensitive-write',
+  'vault-token-create-sudo',
+  'vault-secret-id-mint',
+]);
+
+export const STALENESS_DETECTORS: ReadonlySet<string> = new Set([
+  'age',
+  'unused',
+  'never-used',
+  'rotation',
+  'never-expires',
+  'inactive',
+]);
