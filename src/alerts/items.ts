@@ -132,32 +132,53 @@ export function findingItems(
   return out;
 }
 
+/**
+ * Privilege drift: a trigger when an agent credential's grants gain an escalation-capable
+ * permission; a resolve when a later change takes those permissions away again (or the credential
+ * is removed). The planner sends a drift resolve only where its trigger paged.
+ */
 export function driftItems(drift: readonly DriftEvent[], ctx: ItemContext): AlertItem[] {
   const out: AlertItem[] = [];
   for (const d of drift) {
-    if (d.type !== 'credential.grants-changed') continue;
+    if (d.type !== 'credential.grants-changed' && d.type !== 'credential.removed') continue;
     const c = ctx.credentials.get(d.credentialId);
-    if (!c || (!c.agentId && !c.unregisteredAgent)) continue;
-    const gained = escalationActions((d.data.added as string[]) ?? []);
-    if (gained.length === 0) continue;
     const fingerprint = `privilege-drift:${d.credentialId}`;
-    out.push({
+    const gained = d.type === 'credential.grants-changed' ? escalationActions((d.data.added as string[]) ?? []) : [];
+    const lost = d.type === 'credential.grants-changed' ? escalationActions((d.data.removed as string[]) ?? []) : [];
+    const common = {
       ...base(ctx, c, d.credentialId),
-      id: `${ctx.scanId}:privilege-drift:${d.credentialId}`,
-      action: 'trigger',
-      transition: 'privilege-drift',
       fingerprint,
-      title: `${c.agentId ?? 'unregistered agent'} credential gained escalation-capable permissions: ${gained.join(', ')}`,
-      severity: 'critical',
+      severity: 'critical' as const,
       policy: 'privilege-drift',
       rules: ['drift'],
       detector: 'privesc',
-      evidence: [
-        { label: 'added', value: ((d.data.added as string[]) ?? []).join(', ') },
-        ...((d.data.statementsAdded as string[]) ?? []).slice(0, 5).map((s) => ({ label: 'statement', value: s })),
-      ],
       runbookUrl: runbook(ctx.runbookUrl, 'privilege-drift', fingerprint),
-    });
+    };
+    if (gained.length > 0 && c && (c.agentId || c.unregisteredAgent)) {
+      out.push({
+        ...common,
+        id: `${ctx.scanId}:privilege-drift:${d.credentialId}`,
+        action: 'trigger',
+        transition: 'privilege-drift',
+        title: `${c.agentId ?? 'unregistered agent'} credential gained escalation-capable permissions: ${gained.join(', ')}`,
+        evidence: [
+          { label: 'added', value: ((d.data.added as string[]) ?? []).join(', ') },
+          ...((d.data.statementsAdded as string[]) ?? []).slice(0, 5).map((x) => ({ label: 'statement', value: x })),
+        ],
+      });
+    } else if (lost.length > 0 || d.type === 'credential.removed') {
+      out.push({
+        ...common,
+        id: `${ctx.scanId}:privilege-drift-resolved:${d.credentialId}`,
+        action: 'resolve',
+        transition: 'resolved',
+        title:
+          d.type === 'credential.removed'
+            ? `resolved: credential ${d.credentialId} removed`
+            : `resolved: escalation-capable permissions removed: ${lost.join(', ')}`,
+        evidence: [{ label: 'removed', value: d.type === 'credential.removed' ? 'credential' : lost.join(', ') }],
+      });
+    }
   }
   return out;
 }

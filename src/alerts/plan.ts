@@ -160,8 +160,10 @@ export function planAlerts(input: PlanInput): AlertPlan {
       });
       continue;
     }
-    const route = routeFor(item, config.routes, input.sinkTypes);
     const wasPaged = input.paged.get(item.fingerprint);
+    // A drift resolve matters only where its trigger paged; it is not digest material.
+    if (item.policy === 'privilege-drift' && item.action === 'resolve' && !wasPaged) continue;
+    const route = routeFor(item, config.routes, input.sinkTypes);
     const cls = input.pageClass.get(item.id) ?? null;
     const pageSinks =
       item.action === 'resolve' ? (wasPaged ?? []) : cls && config.paging.includes(cls as never) ? route.page : [];

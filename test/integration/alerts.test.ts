@@ -291,6 +291,18 @@ describe('alerts', () => {
       estate.keys['svc-invoice-bot']!.map((k) => `privilege-drift:aws/${ACCOUNT_A}/access-key/${k.accessKeyId}`).sort(),
     );
     expect(drift[0]!.payload!.summary).toMatch(/gained escalation-capable permissions: iam:CreateAccessKey/);
+
+    // Taking the permission away again resolves those pages, with the same dedup keys.
+    const a2 = await seederFor(moto.endpoint, ACCOUNT_A);
+    await a2.iam.send(new DeleteUserPolicyCommand({ UserName: 'svc-invoice-bot', PolicyName: 'self-service' }));
+    a2.iam.destroy();
+    clock.advance(3_600_000);
+    await scan('a-8');
+    await drained();
+    const resolves = validPd()
+      .map((q) => q.json as { event_action: string; dedup_key: string })
+      .filter((e) => e.dedup_key.startsWith('privilege-drift:') && e.event_action === 'resolve');
+    expect(resolves.map((e) => e.dedup_key).sort()).toEqual(drift.map((e) => e.dedup_key).sort());
   });
 
   it('no secret value reaches any receiver; alerts test works', async () => {
