@@ -120,9 +120,17 @@ describe(planAlerts.name, () => {
   });
 
   it('should send a privilege-drift resolve only where its trigger paged (never as digest noise)', () => {
-    const resolve = item({ id: 's9:privilege-drift-resolved:x', action: 'resolve', transition: 'resolved', policy: 'privilege-drift', fingerprint: `privilege-drift:${KEY}` });
+    const resolve = item({
+      id: 's9:privilege-drift-resolved:x',
+      action: 'resolve',
+      transition: 'resolved',
+      policy: 'privilege-drift',
+      fingerprint: `privilege-drift:${KEY}`,
+    });
     expect(run([resolve]).notifications).toEqual([]);
-    expect(run([resolve], { paged: { [`privilege-drift:${KEY}`]: ['pd'] } }).notifications.map((n) => `${n.mode} ${n.sink}`)).toEqual(['page pd']);
+    expect(
+      run([resolve], { paged: { [`privilege-drift:${KEY}`]: ['pd'] } }).notifications.map((n) => `${n.mode} ${n.sink}`),
+    ).toEqual(['page pd']);
   });
 
   it('should not page classes the config leaves out', () => {
