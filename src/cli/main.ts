@@ -34,16 +34,17 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
 }
 
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
-  let code = 0;
+  let code: number | undefined;
   const program = buildProgram(io, (c) => {
     code = c;
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch {
-    return code || 2;
+    // commander threw after reporting (help, version, a usage error): its own code, else 2.
+    return code ?? 2;
   }
-  return code;
+  return code ?? 0;
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

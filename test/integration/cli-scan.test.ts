@@ -156,6 +156,15 @@ describe('credwarden CLI', () => {
     ]);
   });
 
+  it('--help exits 0; an unknown command exits 2', async () => {
+    const help = capture();
+    expect(await run(['--help'], help)).toBe(0);
+    expect(help.stdout.join('')).toMatch(/Usage: credwarden/);
+    const bad = capture();
+    expect(await run(['bogus'], bad)).toBe(2);
+    expect(bad.stderr.join('')).toMatch(/unknown command 'bogus'/);
+  });
+
   it('unknown --account: exit 2 naming the configured ones', async () => {
     const res = await cli('inventory', '--account', '999999999999');
     expect(res.code).toBe(2);
