@@ -7,16 +7,12 @@
  * distinct grant list once. Time-free. Grants only; at most one hit (no key), severity high,
  * listing the actions and their statements.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { AWS_GRANT_KINDS, toHits } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { AWS_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const awsResourceExposure: RuleType<z.infer<typeof schema>> = {
+export const awsResourceExposure = detectorRule({
   name: 'aws-resource-exposure',
-  category: 'privilege',
   description:
     'Permissions-management actions (iam:PutRolePolicy, s3:PutBucketPolicy, kms:CreateGrant, …) allowed on ' +
     'Resource "*" with no Condition: the credential can change who may access resources. Lists the actions ' +
@@ -30,10 +26,6 @@ export const awsResourceExposure: RuleType<z.infer<typeof schema>> = {
     severity: high
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: AWS_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).aws.resourceExposure(cred));
-  },
-};
+  detect: (p, cred) => p.aws.resourceExposure(cred),
+});

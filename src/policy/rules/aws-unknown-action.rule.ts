@@ -7,16 +7,12 @@
  * distinct grant list once. Time-free. Grants only; one hit per pattern and statement (key =
  * <statement>:<pattern>), severity low.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { AWS_GRANT_KINDS, toHits } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { AWS_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const awsUnknownAction: RuleType<z.infer<typeof schema>> = {
+export const awsUnknownAction = detectorRule({
   name: 'aws-unknown-action',
-  category: 'privilege',
   description:
     'A policy statement names an action pattern unknown to the action catalog (typo, retired action, unknown ' +
     'service prefix). One low-severity hit per pattern and statement, with where it came from.',
@@ -29,10 +25,6 @@ export const awsUnknownAction: RuleType<z.infer<typeof schema>> = {
     severity: low
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: AWS_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).aws.unknownActions(cred));
-  },
-};
+  detect: (p, cred) => p.aws.unknownActions(cred),
+});

@@ -8,16 +8,12 @@
  * "sys/audit"), severity critical, naming the rules that govern sys/audit*. Confidence is always
  * confirmed: Vault ACLs have no conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultAuditSudo: RuleType<z.infer<typeof schema>> = {
+export const vaultAuditSudo = detectorRule({
   name: 'vault-audit-sudo',
-  category: 'privilege',
   description:
     'sudo reaches sys/audit*: the credential can enable and disable audit devices, i.e. switch off the record ' +
     'of its own actions. Critical. Honors Vault rule priority (a more specific deny shadows a broad grant).',
@@ -30,10 +26,6 @@ export const vaultAuditSudo: RuleType<z.infer<typeof schema>> = {
     severity: critical
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.auditSudo(cred));
-  },
-};
+  detect: (p, cred) => p.vault.auditSudo(cred),
+});

@@ -7,16 +7,12 @@
  * offending rule (key = the pattern). Confidence is always confirmed: Vault ACLs have no
  * conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultBroadGlob: RuleType<z.infer<typeof schema>> = {
+export const vaultBroadGlob = detectorRule({
   name: 'vault-broad-glob',
-  category: 'privilege',
   description:
     'A path rule spans every mount ("*", "+/*", "s*", "+/data/*") or all of sys/ ("sys/*") with any capability ' +
     'but deny. Critical for mount-spanning globs with write or sudo, high otherwise. One hit per rule.',
@@ -29,10 +25,6 @@ export const vaultBroadGlob: RuleType<z.infer<typeof schema>> = {
     severity: high
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.broadGlob(cred));
-  },
-};
+  detect: (p, cred) => p.vault.broadGlob(cred),
+});

@@ -7,16 +7,12 @@
  * specific deny shadows a glob) and equal grant lists are analysed once. Time-free. One hit (key
  * "root"), severity critical. Confidence is always confirmed: Vault ACLs have no conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultRootPolicy: RuleType<z.infer<typeof schema>> = {
+export const vaultRootPolicy = detectorRule({
   name: 'vault-root-policy',
-  category: 'privilege',
   description: 'The credential carries the root policy: unrestricted access to all of Vault. Always critical.',
   example: `policies:
   - name: agent-vault-root
@@ -27,10 +23,6 @@ export const vaultRootPolicy: RuleType<z.infer<typeof schema>> = {
     severity: critical
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.rootPolicy(cred));
-  },
-};
+  detect: (p, cred) => p.vault.rootPolicy(cred),
+});

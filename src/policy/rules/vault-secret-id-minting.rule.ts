@@ -8,16 +8,12 @@
  * endpoint (secret-id, custom-secret-id; key = the endpoint pattern). Confidence is always
  * confirmed: Vault ACLs have no conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultSecretIdMinting: RuleType<z.infer<typeof schema>> = {
+export const vaultSecretIdMinting = detectorRule({
   name: 'vault-secret-id-minting',
-  category: 'privilege',
   description:
     'create or update reaches auth/<mount>/role/<role>/secret-id or custom-secret-id (directly or through a glob ' +
     'such as auth/*): the credential can mint new AppRole credentials. High; one hit per endpoint.',
@@ -30,10 +26,6 @@ export const vaultSecretIdMinting: RuleType<z.infer<typeof schema>> = {
     severity: high
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.secretIdMinting(cred));
-  },
-};
+  detect: (p, cred) => p.vault.secretIdMinting(cred),
+});

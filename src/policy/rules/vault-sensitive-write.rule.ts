@@ -8,16 +8,12 @@
  * sensitive endpoint reached (key = the endpoint pattern), naming the governing rules. Confidence
  * is always confirmed: Vault ACLs have no conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultSensitiveWrite: RuleType<z.infer<typeof schema>> = {
+export const vaultSensitiveWrite = detectorRule({
   name: 'vault-sensitive-write',
-  category: 'privilege',
   description:
     'create/update/patch/delete reaches an endpoint that changes who can do what: sys/policy*, ' +
     'sys/policies/acl* (critical), sys/auth* (with sudo, which Vault requires there), sys/mounts*, identity/entity*, identity/group*, auth/+/role/+ and auth/token/roles/* (high). One hit per endpoint, ' +
@@ -31,10 +27,6 @@ export const vaultSensitiveWrite: RuleType<z.infer<typeof schema>> = {
     severity: high
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.sensitiveWrite(cred));
-  },
-};
+  detect: (p, cred) => p.vault.sensitiveWrite(cred),
+});

@@ -8,16 +8,12 @@
  * path rule with sudo (key = the pattern). Confidence is always confirmed: Vault ACLs have no
  * conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultSudo: RuleType<z.infer<typeof schema>> = {
+export const vaultSudo = detectorRule({
   name: 'vault-sudo',
-  category: 'privilege',
   description:
     'A path rule grants sudo (access to root-protected endpoints). One hit per rule; critical when the rule ' +
     'covers all of sys/ (e.g. "*" or "sys/*"), high otherwise. The root policy counts.',
@@ -30,10 +26,6 @@ export const vaultSudo: RuleType<z.infer<typeof schema>> = {
     severity: high
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.sudo(cred));
-  },
-};
+  detect: (p, cred) => p.vault.sudo(cred),
+});

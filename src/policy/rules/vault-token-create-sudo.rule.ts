@@ -8,16 +8,12 @@
  * "auth/token/create"), severity critical. Confidence is always confirmed: Vault ACLs have no
  * conditions.
  */
-import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
-import { toHits, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
-import type { RuleType } from '../types.js';
 
-const schema = z.strictObject({});
+import { detectorRule } from '../../privilege/detector-rule.js';
+import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 
-export const vaultTokenCreateSudo: RuleType<z.infer<typeof schema>> = {
+export const vaultTokenCreateSudo = detectorRule({
   name: 'vault-token-create-sudo',
-  category: 'privilege',
   description:
     'create or update together with sudo on auth/token/create*: the credential can mint orphan tokens carrying ' +
     'policies it does not hold itself. Critical.',
@@ -30,10 +26,6 @@ export const vaultTokenCreateSudo: RuleType<z.infer<typeof schema>> = {
     severity: critical
     mode: observe
 `,
-  schema,
-  needs: ['grants'],
   kinds: VAULT_GRANT_KINDS,
-  evaluate(cred, _params, ctx) {
-    return toHits(privilege(ctx).vault.tokenCreateSudo(cred));
-  },
-};
+  detect: (p, cred) => p.vault.tokenCreateSudo(cred),
+});
