@@ -2,7 +2,9 @@
 import type { Job, Queue } from 'bullmq';
 import type { AlertService } from '../src/alerts/service.js';
 import type { EvaluationSummary, FindingsService } from '../src/findings/service.js';
-import { type DeliverPayload, type EvaluatePayload, ids, JobNames } from '../src/queue/names.js';
+import { queueDeliveries } from '../src/queue/deliveries.js';
+import type { DeliverPayload, EvaluatePayload } from '../src/queue/names.js';
+import { asJob } from './job-error.js';
 
 export interface EvaluateDeps {
   findings: FindingsService;
@@ -14,23 +16,11 @@ export interface EvaluateDeps {
 export function evaluateProcessor(d: EvaluateDeps) {
   return async (
     job: Job<EvaluatePayload>,
-  ): Promise<Pick<EvaluationSummary, 'scanId' | 'transitions'> & { notifications: number }> => {
-    const s = await d.findings.evaluateScan(job.data.scanId);
-    const notifications = await d.alerts.planScan(job.data.scanId);
-    for (const n of notifications) {
-      const q = d.alertQueues.get(n.sink);
-      if (!q) continue;
-      // Deterministic job id: a replayed evaluation queues nothing twice.
-      await q.add(
-        JobNames.deliver,
-        { notificationId: n.id },
-        {
-          jobId: ids.deliver(n.id),
-          attempts: d.delivery.attempts,
-          backoff: { type: 'exponential', delay: d.delivery.backoffMs },
-        },
-      );
-    }
-    return { scanId: s.scanId, transitions: s.transitions, notifications: notifications.length };
+  ): Promise<Pick<EvaluationSummary, 'scanId' | 'transitions'> & { notifications: number; held: boolean }> => {
+    const s = await asJob(() => d.findings.evaluateScan(job.data.scanId));
+    // A held evaluation plans nothing (planScan returns no notification for it).
+    const notifications = await asJob(() => d.alerts.planScan(job.data.scanId));
+    await queueDeliveries(d.alertQueues, notifications, d.delivery);
+    return { scanId: s.scanId, transitions: s.transitions, notifications: notifications.length, held: !!s.held };
   };
 }

@@ -1,4 +1,5 @@
 /** start-scan: a scheduler tick or `scan --once`. Starts the scan and fans out one discover job per unit. */
+
 import type { Job, Queue } from 'bullmq';
 import {
   type DiscoverPayload,
@@ -9,6 +10,7 @@ import {
   scanIdForJob,
 } from '../src/queue/names.js';
 import type { ScanOrchestrator } from '../src/scan/orchestrator.js';
+import { asJob } from './job-error.js';
 
 export interface StartScanDeps {
   orchestrator: ScanOrchestrator;
@@ -22,7 +24,7 @@ export function startScanProcessor(d: StartScanDeps) {
     const scanId = job.data.scanId ?? scanIdForJob(job.id, job.timestamp);
     const all = d.orchestrator.units();
     const units = job.data.units ? all.filter((u) => job.data.units!.includes(u.key)) : all;
-    const { created } = await d.orchestrator.start(scanId, job.data.trigger, units, job.data.asOf);
+    const { created } = await asJob(() => d.orchestrator.start(scanId, job.data.trigger, units, job.data.asOf));
     // Both adds are idempotent by job id, so a replayed start-scan adds nothing twice.
     await d.inventoryQueue.add(
       JobNames.finalize,

@@ -16,6 +16,10 @@ export const ErrorCodes = {
   VAULT_SEALED: 'CW_ERR_VAULT_SEALED',
   AUDIT: 'CW_ERR_AUDIT',
   AUDIT_TAMPERED: 'CW_ERR_AUDIT_TAMPERED',
+  /** The audit chain in Redis and its file copy disagree (Redis lost data, or two chains share a file). */
+  AUDIT_DIVERGED: 'CW_ERR_AUDIT_DIVERGED',
+  /** A detection guardrail held a result back for a person to confirm. */
+  HELD: 'CW_ERR_HELD',
   QUEUE: 'CW_ERR_QUEUE',
   TIMEOUT: 'CW_ERR_TIMEOUT',
   /** A dependency (AWS, Vault) did not answer at the network level: refused, unresolvable, reset. */
@@ -41,6 +45,7 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.TIMEOUT,
   ErrorCodes.UNREACHABLE,
   ErrorCodes.AUDIT,
+  ErrorCodes.AUDIT_DIVERGED,
 ]);
 
 export interface CwErrorOptions {

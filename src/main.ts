@@ -132,7 +132,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     ...(config.audit.hmacKey ? { hmacKey: config.audit.hmacKey } : {}),
     mirror: new JsonlMirror(redis, { prefix, path: config.audit.file }),
   });
-  const scans = new ScanService({ redis, prefix, audit, clock, log });
+  const leaseMs = config.worker.leaseSeconds * 1000;
+  const scans = new ScanService({ redis, prefix, audit, clock, log, leaseMs });
   const sources: Source[] = [];
   const vaultClients = new Map<string, VaultHttp & { close?(): void }>();
   let pool: AwsClientPool | null = null;
@@ -157,6 +158,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     registry,
     policies,
     services: ruleServices,
+    hold: config.evaluation.hold,
   });
   const alerts = new AlertService({
     redis,

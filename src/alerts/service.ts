@@ -12,11 +12,11 @@
  * an audit event, each with an idempotency key.
  */
 import type { Redis } from 'ioredis';
+import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import type { FindingsService } from '../findings/service.js';
-import type { TransitionResult } from '../findings/transitions.js';
 import type { DriftResult } from '../inventory/drift.js';
-import type { AuditAppender, ScanService } from '../inventory/scan-service.js';
+import type { ScanService } from '../inventory/scan-service.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
 import type { AlertsConfig } from './config.js';
@@ -67,6 +67,8 @@ export class AlertService {
   /** Plan a scan's alerts (once) and return the notifications to deliver. */
   async planScan(scanId: string): Promise<Notification[]> {
     if (this.sinks.size === 0) return [];
+    // A held evaluation pages and resolves nothing until a person releases it (findings/hold.ts).
+    if ((await this.d.findings.evaluation(scanId))?.held) return [];
     const planKey = this.key(`plan:${scanId}`);
     let plan: AlertPlan;
     const stored = await this.d.redis.get(planKey);
@@ -96,8 +98,7 @@ export class AlertService {
   }
 
   private async compute(scanId: string): Promise<AlertPlan> {
-    const evalRaw = await this.d.redis.get(`${this.d.prefix}:eval:${scanId}`);
-    const transitions = evalRaw ? (JSON.parse(evalRaw) as TransitionResult).transitions : [];
+    const transitions = await this.d.findings.appliedTransitions(scanId);
     const driftRaw = await this.d.redis.get(this.d.scans.keys.drift(scanId));
     const drift = driftRaw ? (JSON.parse(driftRaw) as DriftResult).events : [];
     const findings = new Map((await this.d.findings.all()).map((f) => [f.fingerprint, f]));
@@ -123,6 +124,21 @@ export class AlertService {
       paged: new Map(Object.entries(pagedRaw).map(([fp, j]) => [fp, JSON.parse(j) as string[]])),
       alreadyExpiredSilences: new Set(await this.d.redis.smembers(this.key('silences-expired'))),
     });
+  }
+
+  /**
+   * Read-only: the notifications a scan's stored plan holds (id, sink, mode; `scan --once` waits
+   * for their deliveries), or null when the scan has no stored plan (no sinks, or not planned yet).
+   */
+  async plannedNotifications(scanId: string): Promise<Pick<Notification, 'id' | 'sink' | 'mode'>[] | null> {
+    const raw = await this.d.redis.get(this.key(`plan:${scanId}`));
+    if (!raw) return null;
+    return (JSON.parse(raw) as AlertPlan).notifications.map((n) => ({ id: n.id, sink: n.sink, mode: n.mode }));
+  }
+
+  /** Read-only: whether a notification is recorded as delivered. */
+  async isDelivered(id: string): Promise<boolean> {
+    return (await this.d.redis.sismember(this.key('delivered'), id)) === 1;
   }
 
   async notification(id: string): Promise<Notification | null> {

@@ -16,6 +16,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { CwError, ErrorCodes } from '../errors.js';
 import { SECRET_FIELDS } from '../logger.js';
+import type { Effect } from '../util/effects.js';
 
 export interface AuditEventInput {
   type: string;
@@ -41,6 +42,8 @@ export type AppendInput = Omit<AuditEventInput, 'actor'> & {
    * event or its hash.
    */
   idempotencyKey?: string;
+  /** State writes committed atomically with the event, only if it is newly recorded (effects.ts). */
+  effects?: readonly Effect[];
 };
 
 export interface AuditHead {
@@ -51,11 +54,21 @@ export interface AuditHead {
 /** What a mirror needs from a log: events in seq order starting at `fromSeq`. */
 export interface AuditReader {
   read(fromSeq: number, count?: number): Promise<AuditEvent[]>;
+  /** The current head, read fresh. */
+  head?(): Promise<AuditHead>;
+  /** Events with their stored text (canonical JSON), so a copy need not encode them again. */
+  readEntries?(fromSeq: number, count: number): Promise<{ event: AuditEvent; text: string }[]>;
 }
 
 /** A secondary copy of the chain, brought up to date after each append. Returns events written. */
 export interface AuditMirror {
   sync(log: AuditReader): Promise<number>;
+  /**
+   * Called before each append against `head` (the Redis head the append builds on): throws a
+   * non-retryable CwError when the copy holds events Redis does not (Redis lost data, or the copy
+   * belongs to another chain), so nothing is appended to a chain that diverged from its copy.
+   */
+  assertConsistent?(log: AuditReader, head: AuditHead): Promise<void>;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -73,39 +86,66 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function encode(v: unknown, path: string, stack: Set<object>): string {
+/** Where encode() is, kept as a stack of segments and joined only for an error message. */
+type PathStack = (string | number)[];
+const pathOf = (p: PathStack): string =>
+  p.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join('');
+
+/**
+ * Canonical encoding; with `secrets` set it also refuses what assertNoSecrets refuses, in the same
+ * pass (the stored form is what is checked, so a toJSON() cannot smuggle a secret field past it).
+ */
+function encode(v: unknown, path: PathStack, stack: Set<object>, secrets: boolean): string {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'string':
+      if (secrets && looksLikeVaultToken(v)) {
+        throw auditError(`audit data must not carry secrets: the value at ${pathOf(path)} looks like a Vault token`);
+      }
       return JSON.stringify(v);
     case 'boolean':
       return v ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(v)) throw auditError(`canonicalJson: non-finite number at ${path}`);
+      if (!Number.isFinite(v)) throw auditError(`canonicalJson: non-finite number at ${pathOf(path)}`);
       return JSON.stringify(v);
     case 'object':
       break;
     default:
-      throw auditError(`canonicalJson: unsupported ${typeof v} at ${path}`);
+      throw auditError(`canonicalJson: unsupported ${typeof v} at ${pathOf(path)}`);
   }
   const obj = v as object;
-  if (stack.has(obj)) throw auditError(`canonicalJson: circular reference at ${path}`);
+  if (stack.has(obj)) throw auditError(`canonicalJson: circular reference at ${pathOf(path)}`);
   stack.add(obj);
   try {
-    if (Array.isArray(obj)) return `[${obj.map((x, i) => encode(x, `${path}[${i}]`, stack)).join(',')}]`;
+    if (Array.isArray(obj)) {
+      let out = '[';
+      for (let i = 0; i < obj.length; i++) {
+        path.push(i);
+        out += (i ? ',' : '') + encode(obj[i], path, stack, secrets);
+        path.pop();
+      }
+      return `${out}]`;
+    }
     if (!isPlainObject(obj)) {
       const toJSON = (obj as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') return encode(toJSON.call(obj), path, stack);
-      throw auditError(`canonicalJson: unsupported object type ${obj.constructor?.name ?? '?'} at ${path}`);
+      if (typeof toJSON === 'function') return encode(toJSON.call(obj), path, stack, secrets);
+      throw auditError(`canonicalJson: unsupported object type ${obj.constructor?.name ?? '?'} at ${pathOf(path)}`);
     }
-    const parts: string[] = [];
+    let out = '{';
+    let first = true;
     for (const k of Object.keys(obj).sort()) {
-      const x = obj[k];
+      const x = (obj as Record<string, unknown>)[k];
       // Omitted, as JSON.stringify does, so the encoding survives a parse round trip.
       if (x === undefined) continue;
-      parts.push(`${JSON.stringify(k)}:${encode(x, `${path}.${k}`, stack)}`);
+      path.push(k);
+      if (secrets && SECRET_KEYS.has(k.toLowerCase())) {
+        throw auditError(`audit data must not carry secrets: field ${pathOf(path)} is a secret field name`);
+      }
+      out += `${first ? '' : ','}${JSON.stringify(k)}:${encode(x, path, stack, secrets)}`;
+      path.pop();
+      first = false;
     }
-    return `{${parts.join(',')}}`;
+    return `${out}}`;
   } finally {
     stack.delete(obj);
   }
@@ -117,7 +157,7 @@ function encode(v: unknown, path: string, stack: Set<object>): string {
  * without toJSON (Map, Set), which JSON.stringify would silently drop or mangle.
  */
 export function canonicalJson(v: unknown): string {
-  return encode(v, '$', new Set());
+  return encode(v, ['$'], new Set(), false);
 }
 
 /** Hex SHA-256 of the event's canonical form, or HMAC-SHA256 when `hmacKey` is given. */
@@ -131,9 +171,48 @@ export function hashEvent(e: Omit<AuditEvent, 'hash'>, hmacKey?: string): string
     data: e.data,
     prevHash: e.prevHash,
   });
+  return hashText(body, hmacKey);
+}
+
+function hashText(body: string, hmacKey?: string): string {
   if (hmacKey === undefined) return createHash('sha256').update(body, 'utf8').digest('hex');
   if (hmacKey.length === 0) throw auditError('audit hmacKey is empty');
   return createHmac('sha256', hmacKey).update(body, 'utf8').digest('hex');
+}
+
+/** An input ready to append: validated, its data encoded once (and snapshotted). */
+export interface PreparedInput extends AuditEventInput {
+  /** canonicalJson(data), reused for the hash and the stored text. */
+  dataJson: string;
+}
+
+/**
+ * Builds an event from a prepared input: its hash and its stored text (canonicalJson of the
+ * event), assembled from the pre-encoded data in the canonical key order, so each event is encoded
+ * once. Equal, byte for byte, to canonicalJson and hashEvent (pinned by a unit test).
+ */
+export function buildEvent(
+  p: PreparedInput,
+  seq: number,
+  time: string,
+  prevHash: string,
+  hmacKey?: string,
+): { event: AuditEvent; text: string } {
+  const a = JSON.stringify(p.actor);
+  const tail = `"prevHash":${JSON.stringify(prevHash)},"seq":${seq},"subject":${JSON.stringify(p.subject)},"time":${JSON.stringify(time)},"type":${JSON.stringify(p.type)}}`;
+  const hash = hashText(`{"actor":${a},"data":${p.dataJson},${tail}`, hmacKey);
+  const text = `{"actor":${a},"data":${p.dataJson},"hash":"${hash}",${tail}`;
+  const event: AuditEvent = {
+    seq,
+    time,
+    type: p.type,
+    actor: p.actor,
+    subject: p.subject,
+    data: p.data,
+    prevHash,
+    hash,
+  };
+  return { event, text };
 }
 
 const SECRET_KEYS = new Set(SECRET_FIELDS.map((f) => f.toLowerCase()));
@@ -144,6 +223,12 @@ const SECRET_KEYS = new Set(SECRET_FIELDS.map((f) => f.toLowerCase()));
  * pass; AWS secret keys have no recognisable shape, so they are caught by field name only.
  */
 const VAULT_TOKEN_VALUE = [/^hv[sbr]\.[A-Za-z0-9_-]{20,}$/, /^[sbr]\.[A-Za-z0-9]{24}$/];
+
+function looksLikeVaultToken(v: string): boolean {
+  // Cheap pre-check: every token shape starts with "hv" or with one of s/b/r and a dot.
+  if (v.charCodeAt(0) !== 0x68 && v.charCodeAt(1) !== 0x2e) return false;
+  return VAULT_TOKEN_VALUE.some((re) => re.test(v));
+}
 
 /**
  * Throws CwError(AUDIT) when `data` holds, at any depth (arrays included):
@@ -182,16 +267,28 @@ export function assertNoSecrets(data: unknown): void {
  * canonicalJson, so a caller mutating it later cannot change what was hashed. Throws CwError(AUDIT).
  */
 export function prepareInput(input: AppendInput, defaultActor?: string): AuditEventInput {
+  const { dataJson: _, ...prepared } = prepareForAppend(input, defaultActor);
+  return prepared;
+}
+
+/** prepareInput, keeping the encoded data for buildEvent. */
+export function prepareForAppend(input: AppendInput, defaultActor?: string): PreparedInput {
   const actor = input.actor ?? defaultActor;
-  for (const [k, v] of Object.entries({ type: input.type, actor, subject: input.subject })) {
+  for (const [k, v] of [
+    ['type', input.type],
+    ['actor', actor],
+    ['subject', input.subject],
+  ] as const) {
     if (typeof v !== 'string' || v.length === 0) throw auditError(`audit event ${k} is required`);
+    if (looksLikeVaultToken(v)) {
+      throw auditError(`audit data must not carry secrets: the value at $.${k} looks like a Vault token`);
+    }
   }
   if (!isPlainObject(input.data)) throw auditError('audit event data must be a plain object');
-  const data = JSON.parse(canonicalJson(input.data)) as Record<string, unknown>;
-  const prepared = { type: input.type, actor: actor as string, subject: input.subject, data };
-  // Checked in stored form, so a toJSON() cannot smuggle a secret field past the check.
-  assertNoSecrets(prepared);
-  return prepared;
+  // Encoded and checked in stored form in one pass, so a toJSON() cannot smuggle a secret past the check.
+  const dataJson = encode(input.data, ['$', 'data'], new Set(), true);
+  const data = JSON.parse(dataJson) as Record<string, unknown>;
+  return { type: input.type, actor: actor as string, subject: input.subject, data, dataJson };
 }
 
 /** Why `v` is not a well-formed AuditEvent, or null if it is. Checks shape only, not hashes. */

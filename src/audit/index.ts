@@ -3,6 +3,7 @@
  * optional JSONL file copy (jsonl-mirror.ts), and a pure verifier (verify.ts) for either.
  * Redis keys live under `<prefix>:audit:` (events stream, head hash, append claim, mirror locks).
  */
+export type { AuditAppender, Recorded } from './appender.js';
 export {
   type AppendInput,
   type AuditEvent,
@@ -11,11 +12,14 @@ export {
   type AuditMirror,
   type AuditReader,
   assertNoSecrets,
+  buildEvent,
   canonicalJson,
   eventShapeProblem,
   GENESIS_HASH,
   hashEvent,
+  type PreparedInput,
   parseEvent,
+  prepareForAppend,
   prepareInput,
 } from './event.js';
 export { JsonlMirror, type JsonlMirrorOptions, readJsonl, verifyJsonl } from './jsonl-mirror.js';

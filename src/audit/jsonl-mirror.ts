@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { CwError, ErrorCodes } from '../errors.js';
 import {
   type AuditEvent,
+  type AuditHead,
   type AuditMirror,
   type AuditReader,
   canonicalJson,
@@ -61,6 +62,9 @@ export class JsonlMirror implements AuditMirror {
   private readonly wait: number;
   private readonly batch: number;
   private cache: (Tail & { dev: number; ino: number }) | undefined;
+  /** dev:ino:size of the file when its tail was last found in Redis. */
+  private checked: string | undefined;
+  private readonly prefix: string;
   private chain: Promise<unknown> = Promise.resolve();
   private waiting: Promise<number> | undefined;
 
@@ -69,6 +73,7 @@ export class JsonlMirror implements AuditMirror {
     opts: JsonlMirrorOptions,
   ) {
     this.path = resolve(opts.path);
+    this.prefix = opts.prefix;
     this.lockKey = `${opts.prefix}:audit:mirror-lock:${createHash('sha1').update(this.path).digest('hex')}`;
     this.ttl = opts.lockTtlMs ?? 10_000;
     this.wait = opts.lockWaitMs ?? 15_000;
@@ -93,6 +98,74 @@ export class JsonlMirror implements AuditMirror {
     this.waiting = run;
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Before an append: the file must not hold events Redis lacks. Its last event (seq, hash) must be
+   * at or below Redis' head and identical to Redis' event of that seq. Checked again only when the
+   * file or the head changes.
+   */
+  async assertConsistent(log: AuditReader, head: AuditHead): Promise<void> {
+    const tail = await this.peekTail();
+    if (!tail || tail.seq === 0) return;
+    const key = `${tail.dev}:${tail.ino}:${tail.size}`;
+    if (this.checked === key && tail.seq <= head.seq) return;
+    if (tail.seq > head.seq) {
+      // The head this append builds on may just be stale (another writer appended and mirrored).
+      const fresh = (await log.head?.()) ?? head;
+      if (tail.seq > fresh.seq) throw this.diverged(fresh, tail, null);
+    }
+    const [same] = await log.read(tail.seq, 1);
+    if (!same || same.seq !== tail.seq || same.hash !== tail.hash) {
+      throw this.diverged((await log.head?.()) ?? head, tail, same ?? null);
+    }
+    this.checked = key;
+  }
+
+  private diverged(head: AuditHead, tail: { seq: number; hash: string }, redisAtTail: AuditEvent | null): CwError {
+    const h = (x: string) => `${x.slice(0, 12)}…`;
+    const what =
+      tail.seq > head.seq
+        ? `Redis (prefix ${this.prefix}) has its head at seq ${head.seq}${head.seq ? ` (${h(head.hash)})` : ' (empty)'} but the file ${this.path} ends at seq ${tail.seq} (${h(tail.hash)}): Redis lost events it had (restarted without persistence, flushed, or restored from an older backup), or the file belongs to another chain`
+        : `Redis (prefix ${this.prefix}) seq ${tail.seq} is ${redisAtTail ? h(redisAtTail.hash) : 'missing'} but the file ${this.path} ends with seq ${tail.seq} ${h(tail.hash)}: they are different chains (two configs share this file, or Redis was reset and written again)`;
+    return new CwError(
+      ErrorCodes.AUDIT_DIVERGED,
+      `audit chain diverged: ${what}. Nothing was appended. Fix: restore Redis from a backup that holds seq ${tail.seq}, or archive the file (mv ${this.path} ${this.path}.old) so a new chain starts; the archived copy stays verifiable with \`credwarden audit verify --file-only --file ${this.path}.old\`, and give each Redis prefix its own audit.file`,
+    );
+  }
+
+  /** The file's last complete event, read-only (a torn line is skipped; sync repairs it). */
+  private async peekTail(): Promise<(Tail & { dev: number; ino: number }) | null> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.path, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw new CwError(ErrorCodes.AUDIT, `audit mirror ${this.path}: ${(err as Error).message}`, { retryable: true });
+    }
+    try {
+      const st = await fh.stat();
+      const c = this.cache;
+      if (c && c.dev === st.dev && c.ino === st.ino && c.size === st.size) return c;
+      let end = st.size;
+      while (end > 0) {
+        const lastByte = Buffer.alloc(1);
+        await fh.read(lastByte, 0, 1, end - 1);
+        const complete = lastByte[0] === 0x0a;
+        const { text, start } = await lastLine(fh, complete ? end - 1 : end);
+        try {
+          const e = parseEvent(text, `${this.path}: last line`);
+          return { seq: e.seq, hash: e.hash, size: st.size, dev: st.dev, ino: st.ino };
+        } catch (err) {
+          if (complete) throw err;
+          end = start;
+        }
+      }
+      return { seq: 0, hash: GENESIS_HASH, size: st.size, dev: st.dev, ino: st.ino };
+    } finally {
+      await fh.close();
+    }
   }
 
   private lockCommand(name: 'cwAuditLockRelease' | 'cwAuditLockExtend'): LockCommand {
@@ -131,33 +204,38 @@ export class JsonlMirror implements AuditMirror {
       let from = tail.seq === 0 ? 1 : tail.seq;
       let written = 0;
       for (;;) {
-        const events = await log.read(from, this.batch);
-        const full = events.length === this.batch;
+        // The stored text is already canonical JSON: written as it is, never encoded again.
+        const entries = log.readEntries
+          ? await log.readEntries(from, this.batch)
+          : (await log.read(from, this.batch)).map((event) => ({ event, text: canonicalJson(event) }));
+        const full = entries.length === this.batch;
         if (from === tail.seq) {
-          const same = events.shift();
+          const same = entries.shift()?.event;
           if (!same || same.seq !== tail.seq || same.hash !== tail.hash) {
-            throw tampered(`audit mirror ${this.path}: its last event (seq ${tail.seq}) is not the one in Redis`);
+            throw this.diverged((await log.head?.()) ?? { seq: 0, hash: GENESIS_HASH }, tail, same ?? null);
           }
         }
-        if (events.length > 0) {
+        if (entries.length > 0) {
           let lines = '';
-          for (const e of events) {
+          for (const { event: e, text } of entries) {
             if (e.seq !== tail.seq + 1 || e.prevHash !== tail.hash) {
               throw tampered(`audit mirror ${this.path}: Redis seq ${e.seq} does not link to seq ${tail.seq}`);
             }
-            lines += `${canonicalJson(e)}\n`;
+            lines += `${text}\n`;
             tail = { seq: e.seq, hash: e.hash, size: tail.size };
           }
           await this.ensureOwned(fh, token, tail.size);
           await fh.appendFile(lines, 'utf8');
           tail.size += Buffer.byteLength(lines, 'utf8');
-          written += events.length;
+          written += entries.length;
         }
         if (!full) break;
         from = tail.seq + 1;
       }
       if (written > 0) await fh.datasync();
       this.cache = { ...tail, dev: st.dev, ino: st.ino };
+      // Its last event was just found in Redis: the next append need not look again.
+      this.checked = `${st.dev}:${st.ino}:${tail.size}`;
       return written;
     } finally {
       await fh.close();

@@ -8,6 +8,7 @@ import { CwError, describeError, ErrorCodes } from '../errors.js';
 import type { ScanSummary } from '../inventory/summary.js';
 import { type App, buildApp } from '../main.js';
 import type { ConnectionProfile } from '../queue/connection.js';
+import { escapeTerminal } from './terminal.js';
 
 export interface GlobalOptions {
   config: string;
@@ -24,11 +25,23 @@ export interface Io {
   stderrIsTty: boolean;
 }
 
-export const processIo: Io = {
-  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
-  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
-  stderrIsTty: process.stderr.isTTY === true,
-};
+/**
+ * An Io over two streams. Everything written passes escapeTerminal (no command can print a raw
+ * control or bidi character, whatever a credential field holds) and ends with a newline.
+ */
+export function streamIo(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, stderrIsTty: boolean): Io {
+  const line = (s: string) => {
+    const safe = escapeTerminal(s);
+    return safe.endsWith('\n') ? safe : `${safe}\n`;
+  };
+  return {
+    out: (s) => stdout.write(line(s)),
+    err: (s) => stderr.write(line(s)),
+    stderrIsTty,
+  };
+}
+
+export const processIo: Io = streamIo(process.stdout, process.stderr, process.stderr.isTTY === true);
 
 /** Log level: --debug, else the config's `log.level`, else `defaultLevel` (warn for commands, info for the worker). */
 export async function withApp<T>(

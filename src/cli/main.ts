@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
+import { registerEvaluation } from './commands/evaluation.js';
 import { registerFindings } from './commands/findings.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerPolicy } from './commands/policy.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerWorker(program, io, exit);
   registerAudit(program, io, exit);
   registerFindings(program, io, exit);
+  registerEvaluation(program, io, exit);
   registerPolicy(program, io, exit);
   registerAlerts(program, io, exit);
   return program;
@@ -47,8 +49,25 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   return code ?? 0;
 }
 
+/**
+ * The reader went away (`credwarden policy validate | head -1`): no EPIPE stack trace. When stdout
+ * closes, stop quietly with 0, as `git log | head` does; when stderr closes, keep going (the exit
+ * status still tells). Later errors on a stream that already broke are ignored too.
+ */
+export function onBrokenPipe(stream: NodeJS.WritableStream, handle: () => void): void {
+  let broken = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (broken) return;
+    if (err.code !== 'EPIPE') throw err;
+    broken = true;
+    handle();
+  });
+}
+
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry) {
+  onBrokenPipe(process.stdout, () => process.exit(0));
+  onBrokenPipe(process.stderr, () => {});
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

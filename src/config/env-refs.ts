@@ -2,7 +2,7 @@
  * `${env:NAME}` references. Secrets enter config only this way; the resolved values live in memory
  * only. A reference to an unset variable is a config error naming the key that used it.
  */
-const REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+export const REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export const WHOLE_REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 export interface UnresolvedRef {

@@ -5,11 +5,15 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CwError, ErrorCodes } from '../errors.js';
+import { INPUT_LIMITS } from '../limits.js';
 import { resolveEnvRefs, WHOLE_REF } from './env-refs.js';
+import { rawRedisUrlProblem, resolvedRedisUrlProblem, resolveRedisUrl } from './redis-url.js';
 import { type Config, ConfigSchema, SECRET_KEY_PATHS } from './schema.js';
 import { located, parseYamlText, readYaml, validate, type YamlSource } from './yaml-source.js';
 
-export interface LoadedConfig extends Config {
+export interface LoadedConfig extends Omit<Config, 'audit'> {
+  /** `file` is always set once loaded (absolute). */
+  audit: Config['audit'] & { file: string };
   /** Absolute path of the file the config came from. */
   configFile: string;
   /** Absolute path of the directory relative paths were resolved against. */
@@ -20,11 +24,11 @@ const CODE = ErrorCodes.CONFIG;
 const ENV_REF_FORM = '$' + '{env:NAME}';
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  return fromSource(await readYaml(file, CODE), env);
+  return fromSource(await readYaml(file, CODE, INPUT_LIMITS.configFileBytes), env);
 }
 
 export function loadConfigText(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  return fromSource(parseYamlText(file, text, CODE), env);
+  return fromSource(parseYamlText(file, text, CODE, INPUT_LIMITS.configFileBytes), env);
 }
 
 function getIn(value: unknown, path: (string | number)[]): unknown {
@@ -51,12 +55,21 @@ function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
       }
     }
   }
+  const REDIS_URL = ['redis', 'url'];
+  const rawRedisUrl = getIn(src.value, REDIS_URL);
+  const rawProblem = typeof rawRedisUrl === 'string' ? rawRedisUrlProblem(rawRedisUrl) : null;
+  if (rawProblem) throw new CwError(CODE, located(src, REDIS_URL, rawProblem));
   const { value, missing } = resolveEnvRefs(src.value, env);
   const first = missing[0];
   if (first) {
     throw new CwError(CODE, located(src, first.path, `environment variable ${first.name} is not set`));
   }
+  const redis = (value as { redis?: unknown }).redis;
+  if (typeof rawRedisUrl === 'string' && redis && typeof redis === 'object')
+    (redis as { url: string }).url = resolveRedisUrl(rawRedisUrl, env);
   const config = validate({ ...src, value }, ConfigSchema, CODE);
+  const resolvedProblem = resolvedRedisUrlProblem(config.redis.url);
+  if (resolvedProblem) throw new CwError(CODE, located(src, REDIS_URL, resolvedProblem));
   const configFile = resolve(src.file);
   const baseDir = dirname(configFile);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
@@ -64,7 +77,7 @@ function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
     ...config,
     registry: abs(config.registry),
     ...(config.policies ? { policies: config.policies.map(abs) } : {}),
-    audit: { ...config.audit, file: abs(config.audit.file) },
+    audit: { ...config.audit, file: abs(config.audit.file ?? `.cw/${config.redis.prefix}.audit.jsonl`) },
     configFile,
     baseDir,
   };

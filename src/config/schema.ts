@@ -95,14 +95,38 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       discoverConcurrency: z.number().int().min(1).max(64).default(4),
       shutdownTimeoutSeconds: z.number().int().min(1).max(600).default(30),
+      /**
+       * The lease a worker holds on a job and on the inventory/evaluation locks, renewed at a third
+       * of it while the holder works: a SIGKILLed worker frees its job and its locks after this.
+       */
+      leaseSeconds: z.number().int().min(2).max(600).default(30),
+      /** How often a worker looks for jobs whose holder died (BullMQ stalledInterval). */
+      stalledCheckSeconds: z.number().int().min(1).max(600).default(30),
+      /** A job whose worker died more than this many times fails for good (BullMQ maxStalledCount). */
+      maxStalledCount: z.number().int().min(0).max(100).default(3),
     })
-    .default({ discoverConcurrency: 4, shutdownTimeoutSeconds: 30 }),
+    .prefault({}),
   audit: z
     .strictObject({
-      file: z.string().default('.cw/audit.jsonl'),
+      /** Absent: `.cw/<redis.prefix>.audit.jsonl` beside the config, so two prefixes never share a file. */
+      file: z.string().optional(),
       hmacKey: z.string().min(16, 'must be at least 16 characters').optional(),
     })
-    .default({ file: '.cw/audit.jsonl' }),
+    .prefault({}),
+  evaluation: z
+    .strictObject({
+      /**
+       * An evaluation that would resolve at least this share of the open findings (and at least
+       * minResolved of them) while their credentials are still in the inventory is held for a person.
+       */
+      hold: z
+        .strictObject({
+          resolveRatio: z.number().gt(0).max(1).default(0.5),
+          minResolved: z.number().int().min(1).default(10),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
     .optional(),

@@ -4,17 +4,24 @@
  * Redis keys (prefix P):
  *   P:findings                     hash  fingerprint → Finding JSON (every state, resolved included)
  *   P:findings:expired-exceptions  set   exception ids whose expiry was already audited
- *   P:eval:<scanId>                string the evaluation computed for a scan (persisted before it is
- *                                         applied, so a replayed job re-applies the same result)
+ *   P:eval:<scanId>                string the evaluation computed for a scan, with its hold verdict
+ *                                         (persisted before it is applied, so a retry re-applies the same)
+ *   P:eval:pending                 string id of the scan whose evaluation is being applied (rolled
+ *                                         forward by the next holder of the inventory lease if it died)
  *   P:scores:credentials           hash  credential id → CredentialScore JSON (open findings only)
  *   P:scores:agents                hash  agent id → AgentScore JSON
- * Transitions are audited with idempotency keys `<scanId>/eval/<n>`: each happens once, whatever
- * BullMQ retries or replays.
+ *
+ * Exactly once (DESIGN invariant 6): the evaluation holds the inventory lease (ScanService), so it
+ * never reads a state another commit is half-way through. Each transition is audited with
+ * idempotency key `<scanId>/eval/<n>` and its finding's new state commits atomically with that
+ * event, so a crash at any point leaves "audited" and "applied" equal, and the retry (or the next
+ * evaluation) finishes the rest. The evaluation summary lands with `evaluation.finished`.
+ * A guardrail (hold.ts) holds an evaluation that would resolve most open findings at once.
  */
 import type { Redis } from 'ioredis';
+import { type AuditAppender, appendAll } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
-import { CwError, ErrorCodes } from '../errors.js';
-import type { AuditAppender, ScanService } from '../inventory/scan-service.js';
+import type { ScanService } from '../inventory/scan-service.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
@@ -22,6 +29,9 @@ import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Finding, PolicySet } from '../policy/model.js';
 import { type AgentScore, type CredentialScore, scoreAgent, scoreCredential } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
+import type { Effect } from '../util/effects.js';
+import type { Lease } from '../util/lease.js';
+import { type HoldConfig, type HoldVerdict, holdVerdict } from './hold.js';
 import { computeTransitions, type Transition, type TransitionResult } from './transitions.js';
 
 export interface EvaluationSummary {
@@ -31,6 +41,10 @@ export interface EvaluationSummary {
   transitions: Record<string, number>;
   open: Record<string, number>;
   suppressed: number;
+  /** Present when the guardrail held this evaluation: nothing of it was applied. */
+  held?: { reason: string; open: number; resolvedPresent: number; release: string };
+  /** Who released a held evaluation. */
+  releasedBy?: string;
 }
 
 export interface FindingsDeps {
@@ -44,9 +58,18 @@ export interface FindingsDeps {
   policies: PolicySet;
   services: RuleServices;
   actor?: string;
+  hold?: HoldConfig;
+}
+
+interface StoredEvaluation extends TransitionResult {
+  at: string;
+  hold: HoldVerdict;
 }
 
 const TTL_S = 7 * 86_400;
+const APPEND_WINDOW = 2000;
+const WRITE_CHUNK = 500;
+export const DEFAULT_HOLD: HoldConfig = { resolveRatio: 0.5, minResolved: 10 };
 
 export class FindingsService {
   constructor(private readonly d: FindingsDeps) {}
@@ -83,39 +106,71 @@ export class FindingsService {
     };
   }
 
-  /** Evaluate after a scan: persist, audit every transition once, apply, score. Idempotent per scan. */
-  async evaluateScan(scanId: string, asOf?: Date): Promise<EvaluationSummary> {
+  /**
+   * Evaluate after a scan: persist, audit every transition once, apply, score. Idempotent per scan.
+   * A held evaluation applies nothing until `release` names who confirmed it.
+   */
+  async evaluateScan(scanId: string, asOf?: Date, release?: { by: string }): Promise<EvaluationSummary> {
     // A scan is evaluated once: a replay after completion must not re-apply an older state.
     const done = await this.evaluation(scanId);
-    if (done) return done;
-    const lock = this.key('eval-lock');
-    const token = `${process.pid}-${Math.random()}`;
-    if ((await this.d.redis.set(lock, token, 'PX', 120_000, 'NX')) !== 'OK') {
-      throw new CwError(ErrorCodes.QUEUE, `another evaluation is running; scan ${scanId} will be retried`, {
-        retryable: true,
-      });
-    }
+    if (done && (!done.held || !release)) return done;
+    const lease = await this.d.scans.acquire();
     try {
-      return await this.evaluateLocked(scanId, asOf);
+      await this.rollForward(lease);
+      const again = await this.evaluation(scanId);
+      if (again && (!again.held || !release)) return again;
+      return await this.evaluateLocked(scanId, asOf, lease, release);
     } finally {
-      await this.d.redis.eval(
-        `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-        1,
-        lock,
-        token,
-      );
+      await lease.release();
     }
   }
 
-  private async evaluateLocked(scanId: string, asOfArg?: Date): Promise<EvaluationSummary> {
+  /** The newest evaluation if it is held (what `evaluation release` acts on). */
+  async held(): Promise<EvaluationSummary | null> {
+    const ids = await this.d.redis.zrevrange(this.d.scans.keys.scans(), 0, 49);
+    for (const id of ids) {
+      const e = await this.evaluation(id);
+      if (e) return e.held ? e : null;
+    }
+    return null;
+  }
+
+  /** The transitions a scan's evaluation applied (none while held or not evaluated). */
+  async appliedTransitions(scanId: string): Promise<Transition[]> {
+    const summary = await this.evaluation(scanId);
+    if (!summary || summary.held) return [];
+    const raw = await this.d.redis.get(this.key(`eval:${scanId}`));
+    return raw ? (JSON.parse(raw) as StoredEvaluation).transitions : [];
+  }
+
+  /** Finishes an evaluation that died while being applied (under the lease). */
+  private async rollForward(lease: Lease): Promise<void> {
+    const pending = await this.d.redis.get(this.key('eval:pending'));
+    if (!pending) return;
+    const s = await this.evaluation(pending);
+    if (s && !s.held) {
+      await lease.write([{ op: 'del', key: this.key('eval:pending') }]);
+      return;
+    }
+    this.d.log.warn({ scanId: pending }, 'completing an evaluation that did not finish');
+    await this.evaluateLocked(pending, undefined, lease, undefined, true);
+  }
+
+  private async evaluateLocked(
+    scanId: string,
+    asOfArg: Date | undefined,
+    lease: Lease,
+    release?: { by: string },
+    resuming = false,
+  ): Promise<EvaluationSummary> {
     const evalKey = this.key(`eval:${scanId}`);
     const now = this.d.clock.now();
-    const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
-    let result: TransitionResult;
     const credentials = await this.d.scans.currentInventory();
-    const stored = await this.d.redis.get(evalKey);
-    if (stored) result = JSON.parse(stored) as TransitionResult;
+    const raw = await this.d.redis.get(evalKey);
+    let stored: StoredEvaluation;
+    if (raw) stored = JSON.parse(raw) as StoredEvaluation;
     else {
+      const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
       const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
       const hits = evaluatePolicies({
         credentials,
@@ -126,7 +181,7 @@ export class FindingsService {
       });
       const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
       const completePrefixes = await this.d.scans.completePrefixes(scanId);
-      result = computeTransitions({
+      const result = computeTransitions({
         previous,
         hits,
         exceptions: this.d.policies.exceptions,
@@ -134,29 +189,140 @@ export class FindingsService {
         now: at,
         completePrefixes,
       });
-      if ((await this.d.redis.set(evalKey, JSON.stringify(result), 'EX', TTL_S, 'NX')) !== 'OK') {
-        result = JSON.parse((await this.d.redis.get(evalKey))!) as TransitionResult;
-      }
+      const hold = holdVerdict(result, previous, new Set(credentials.map((c) => c.id)), this.d.hold ?? DEFAULT_HOLD);
+      stored = { ...result, at: at.toISOString(), hold };
+      await lease.write([
+        { op: 'set', key: evalKey, value: JSON.stringify(stored) },
+        { op: 'expire', key: evalKey, seconds: TTL_S },
+      ]);
     }
-    for (const [i, t] of result.transitions.entries()) await this.auditTransition(scanId, i, t);
-    const tx = this.d.redis.multi();
-    for (const f of result.changed) tx.hset(this.key('findings'), f.fingerprint, JSON.stringify(f));
-    const expiredNow = result.transitions.filter((t) => t.type === 'exception.expired').map((t) => t.subject);
-    if (expiredNow.length) tx.sadd(this.key('findings:expired-exceptions'), ...expiredNow);
-    await tx.exec();
+    const at = new Date(stored.at);
+    const actor = this.d.actor ?? 'credwarden';
+    if (stored.hold.held && !resuming) {
+      if (!release) return this.hold(scanId, stored, now, at);
+      await this.d.audit.append({
+        type: 'evaluation.released',
+        actor: release.by,
+        subject: scanId,
+        data: {
+          scanId,
+          reason: stored.hold.reason,
+          open: stored.hold.open,
+          resolvedPresent: stored.hold.resolvedPresent,
+        },
+        idempotencyKey: `${scanId}/released`,
+        effects: [{ op: 'set', key: this.key('eval:pending'), value: scanId }],
+      });
+    } else if ((await this.d.redis.get(this.key('eval:pending'))) !== scanId) {
+      await lease.write([{ op: 'set', key: this.key('eval:pending'), value: scanId }]);
+    }
+
+    // Each transition's finding state commits with its audit event.
+    const byFp = new Map(stored.changed.map((f) => [f.fingerprint, f]));
+    const touched = new Set<string>();
+    for (let i = 0; i < stored.transitions.length; i += APPEND_WINDOW) {
+      lease.assertHeld();
+      await appendAll(
+        this.d.audit,
+        stored.transitions.slice(i, i + APPEND_WINDOW).map((t, j) => {
+          const effects: Effect[] = [];
+          const f = byFp.get(t.subject);
+          if (t.type === 'exception.expired') {
+            effects.push({ op: 'sadd', key: this.key('findings:expired-exceptions'), member: t.subject });
+          } else if (f) {
+            touched.add(f.fingerprint);
+            effects.push({ op: 'hset', key: this.key('findings'), field: f.fingerprint, value: JSON.stringify(f) });
+          }
+          return {
+            type: t.type,
+            actor,
+            subject: t.subject,
+            data: { scanId, ...t.data },
+            idempotencyKey: `${scanId}/eval/${i + j}`,
+            effects,
+          };
+        }),
+      );
+    }
+    // Findings seen again without a transition only move lastSeen: fenced plain writes.
+    const quiet = stored.changed.filter((f) => !touched.has(f.fingerprint));
+    for (let i = 0; i < quiet.length; i += WRITE_CHUNK) {
+      await lease.write(
+        quiet
+          .slice(i, i + WRITE_CHUNK)
+          .map(
+            (f): Effect => ({ op: 'hset', key: this.key('findings'), field: f.fingerprint, value: JSON.stringify(f) }),
+          ),
+      );
+    }
     const findings = await this.all();
-    await this.writeScores(findings, credentials);
+    await this.writeScores(findings, credentials, lease);
     const summary: EvaluationSummary = {
       scanId,
       evaluatedAt: now.toISOString(),
       asOf: at.toISOString(),
-      transitions: countBy(result.transitions.map((t) => t.type)),
+      transitions: countBy(stored.transitions.map((t) => t.type)),
       open: countBy(findings.filter((f) => f.state === 'open').map((f) => f.severity)),
       suppressed: findings.filter((f) => f.state === 'suppressed').length,
+      ...(release ? { releasedBy: release.by } : {}),
     };
-    await this.d.redis.hset(this.d.scans.keys.scan(scanId), { evaluation: JSON.stringify(summary) });
+    lease.assertHeld();
+    await this.d.audit.append({
+      type: 'evaluation.finished',
+      actor,
+      subject: scanId,
+      data: {
+        scanId,
+        asOf: summary.asOf,
+        transitions: summary.transitions,
+        open: summary.open,
+        suppressed: summary.suppressed,
+      },
+      idempotencyKey: `${scanId}/evaluated`,
+      effects: [
+        { op: 'hset', key: this.d.scans.keys.scan(scanId), field: 'evaluation', value: JSON.stringify(summary) },
+        { op: 'del', key: this.key('eval:pending') },
+      ],
+    });
     this.d.log.info({ scanId, transitions: summary.transitions, open: summary.open }, 'scan evaluated');
-    return summary;
+    return (await this.evaluation(scanId)) ?? summary;
+  }
+
+  /** Records a held evaluation: audited once, nothing applied, the summary says why and how to release. */
+  private async hold(scanId: string, stored: StoredEvaluation, now: Date, at: Date): Promise<EvaluationSummary> {
+    const reason = stored.hold.reason ?? 'held';
+    const summary: EvaluationSummary = {
+      scanId,
+      evaluatedAt: now.toISOString(),
+      asOf: at.toISOString(),
+      transitions: {},
+      open: {},
+      suppressed: 0,
+      held: {
+        reason,
+        open: stored.hold.open,
+        resolvedPresent: stored.hold.resolvedPresent,
+        release: `credwarden evaluation release --scan ${scanId} --as <your name>`,
+      },
+    };
+    await this.d.audit.append({
+      type: 'evaluation.held',
+      actor: this.d.actor ?? 'credwarden',
+      subject: scanId,
+      data: {
+        scanId,
+        reason,
+        open: stored.hold.open,
+        resolvedPresent: stored.hold.resolvedPresent,
+        wouldApply: countBy(stored.transitions.map((t) => t.type)),
+      },
+      idempotencyKey: `${scanId}/held`,
+      effects: [
+        { op: 'hset', key: this.d.scans.keys.scan(scanId), field: 'evaluation', value: JSON.stringify(summary) },
+      ],
+    });
+    this.d.log.warn({ scanId, reason }, 'evaluation held: nothing applied, nothing paged, until a person releases it');
+    return (await this.evaluation(scanId)) ?? summary;
   }
 
   async evaluation(scanId: string): Promise<EvaluationSummary | null> {
@@ -164,18 +330,12 @@ export class FindingsService {
     return raw ? (JSON.parse(raw) as EvaluationSummary) : null;
   }
 
-  private async auditTransition(scanId: string, i: number, t: Transition): Promise<void> {
-    await this.d.audit.append({
-      type: t.type,
-      actor: this.d.actor ?? 'credwarden',
-      subject: t.subject,
-      data: { scanId, ...t.data },
-      idempotencyKey: `${scanId}/eval/${i}`,
-    });
-  }
-
   /** Recompute every score from the findings just applied (scores read findings; credentials only for their kind and expiry). */
-  private async writeScores(findings: readonly Finding[], credentials: readonly Credential[]): Promise<void> {
+  private async writeScores(
+    findings: readonly Finding[],
+    credentials: readonly Credential[],
+    lease: Lease,
+  ): Promise<void> {
     const byCred = new Map<string, Finding[]>();
     for (const f of findings) {
       if (f.state !== 'open') continue;
@@ -187,10 +347,22 @@ export class FindingsService {
     const creds = [...byCred.entries()].map(([id, fs]) => scoreCredential(id, fs, inventory.get(id)));
     const agentIds = [...new Set(creds.map((c) => c.agentId).filter((a): a is string => a !== null))];
     const agents = agentIds.map((a) => scoreAgent(a, creds));
-    const tx = this.d.redis.multi().del(this.key('scores:credentials'), this.key('scores:agents'));
-    for (const c of creds) tx.hset(this.key('scores:credentials'), c.credentialId, JSON.stringify(c));
-    for (const a of agents) tx.hset(this.key('scores:agents'), a.agentId, JSON.stringify(a));
-    await tx.exec();
+    const writes: Effect[] = [
+      { op: 'del', key: this.key('scores:credentials') },
+      { op: 'del', key: this.key('scores:agents') },
+      ...creds.map(
+        (c): Effect => ({
+          op: 'hset',
+          key: this.key('scores:credentials'),
+          field: c.credentialId,
+          value: JSON.stringify(c),
+        }),
+      ),
+      ...agents.map(
+        (a): Effect => ({ op: 'hset', key: this.key('scores:agents'), field: a.agentId, value: JSON.stringify(a) }),
+      ),
+    ];
+    for (let i = 0; i < writes.length; i += WRITE_CHUNK) await lease.write(writes.slice(i, i + WRITE_CHUNK));
   }
 
   async credentialScore(id: string): Promise<CredentialScore | null> {

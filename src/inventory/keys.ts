@@ -7,7 +7,9 @@
  *   P:scan:<id>                hash  scan summary fields (see ScanSummary), status running|complete|partial
  *   P:scan:<id>:units          hash  unit key → UnitResult JSON (the unit's observations), TTL 7 days after finalize
  *   P:scan:<id>:drift          string  the drift computed at finalize (persisted first, so a replayed finalize re-uses it)
- *   P:scan:<id>:lock           string  finalize lock
+ *   P:inv:lock                 string  the inventory lease (finalize and evaluation hold it; util/lease.ts)
+ *   P:inv:pending              string  id of the scan whose finalize commit is under way (rolled forward
+ *                                      by the next lease holder if its finalize died)
  *   P:scan:last-complete       string  id of the newest complete scan
  *
  * BullMQ's own keys live under P:bull.
@@ -20,6 +22,7 @@ export class InventoryKeys {
   scan = (id: string) => `${this.prefix}:scan:${id}`;
   units = (id: string) => `${this.prefix}:scan:${id}:units`;
   drift = (id: string) => `${this.prefix}:scan:${id}:drift`;
-  lock = (id: string) => `${this.prefix}:scan:${id}:lock`;
+  lock = () => `${this.prefix}:inv:lock`;
+  pending = () => `${this.prefix}:inv:pending`;
   lastComplete = () => `${this.prefix}:scan:last-complete`;
 }

@@ -1,29 +1,33 @@
 /**
  * Scan bookkeeping in Redis: start a scan, record each unit's result as it arrives, and finalize
- * once: persist the drift, audit it, apply it to the state, write the summary. Every step is safe
- * to replay (BullMQ may run a job twice): unit results are recorded with HSETNX, the drift is
- * computed once and stored before anything acts on it, and audit appends carry idempotency keys,
- * so a replayed finalize neither doubles an event nor recomputes against half-written state.
+ * once: persist the drift, audit it, apply it to the state, write the summary.
+ *
+ * Exactly once, whatever crashes, retries or races (DESIGN invariants 4 and 6):
+ * - Every state change that has an audit event commits atomically with it (audit effects): the
+ *   scan hash exists exactly when `scan.started` is recorded; a credential's state changes exactly
+ *   when its drift event is recorded; the summary says finished exactly when `scan.finished` is.
+ *   So a retry never skips an audit because "the state already says so".
+ * - Finalizing holds the inventory lease (renewed while it works; it lapses soon after a holder
+ *   dies). Two scans finalize one after the other, each diffing against the state the other left.
+ * - The drift is computed once and persisted together with the pending marker, before anything
+ *   acts on it. A finalize that died half-way is rolled forward from that drift by whoever takes
+ *   the lease next (its own retry, another scan's finalize, or an evaluation), before that one
+ *   reads the state. Writes without an audit event are fenced by the lease.
  */
 import type { Redis } from 'ioredis';
+import { type AuditAppender, appendAll } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Credential } from '../model/credential.js';
 import type { ScanUnit, UnitResult } from '../sources/source.js';
-import { computeDrift, type DriftResult } from './drift.js';
+import type { Effect } from '../util/effects.js';
+import { Lease, type LeaseOptions } from '../util/lease.js';
+import { computeDrift, type DriftEvent, type DriftResult } from './drift.js';
 import { InventoryKeys } from './keys.js';
 import { type ScanSummary, summarize, timedOutUnit } from './summary.js';
 
-export interface AuditAppender {
-  append(input: {
-    type: string;
-    actor: string;
-    subject: string;
-    data: Record<string, unknown>;
-    idempotencyKey?: string;
-  }): Promise<unknown>;
-}
+export type { AuditAppender } from '../audit/appender.js';
 
 export interface ScanServiceDeps {
   redis: Redis;
@@ -32,9 +36,17 @@ export interface ScanServiceDeps {
   clock: Clock;
   log: Logger;
   actor?: string;
+  /** The inventory lease; default 30 s (config worker.leaseSeconds). */
+  leaseMs?: number;
 }
 
 const UNIT_RESULT_TTL_S = 7 * 86_400;
+/** How long a finalize or an evaluation waits for the inventory lease before its job is retried. */
+const LEASE_WAIT_MS = 10 * 60_000;
+/** Audit appends queued at once (the log batches them into script calls). */
+const APPEND_WINDOW = 2000;
+/** Credentials per fenced state write. */
+const WRITE_CHUNK = 500;
 
 /** Record a unit once; returns the number of units recorded, or -1 for a duplicate. */
 const RECORD_UNIT = `
@@ -50,31 +62,62 @@ export class ScanService {
     this.actor = d.actor ?? 'credwarden';
   }
 
+  /** The inventory lease options (shared with the evaluation, which reads the same state). */
+  leaseOptions(): LeaseOptions {
+    return { ttlMs: this.d.leaseMs ?? 30_000, waitMs: LEASE_WAIT_MS, what: 'the inventory' };
+  }
+
+  /** Takes the inventory lease and settles any finalize that died half-way; the caller releases it. */
+  async acquire(): Promise<Lease> {
+    const lease = await Lease.acquire(this.d.redis, this.keys.lock(), this.leaseOptions());
+    try {
+      await this.rollForward(lease);
+      return lease;
+    } catch (err) {
+      await lease.release();
+      throw err;
+    }
+  }
+
+  /** Completes a finalize that died after persisting its drift (under the lease). */
+  async rollForward(lease: Lease): Promise<void> {
+    const pending = await this.d.redis.get(this.keys.pending());
+    if (!pending) return;
+    const s = await this.summary(pending);
+    this.d.log.warn({ scanId: pending }, 'completing a finalize that did not finish');
+    if (s?.status !== 'running') {
+      // Finished (its scan.finished cleared nothing?) or gone: the marker is stale.
+      await lease.write([{ op: 'del', key: this.keys.pending() }]);
+      return;
+    }
+    await this.finalizeLocked(pending, s, lease);
+  }
+
   async start(scanId: string, trigger: string, units: ScanUnit[], asOf?: string): Promise<{ created: boolean }> {
     const k = this.keys.scan(scanId);
     const startedAt = this.d.clock.now();
-    const created = (await this.d.redis.hsetnx(k, 'id', scanId)) === 1;
-    if (!created) return { created };
-    await this.d.redis
-      .multi()
-      .hset(k, {
-        trigger,
-        startedAt: startedAt.toISOString(),
-        status: 'running',
-        units: JSON.stringify(units),
-        unitsDone: 0,
-        ...(asOf ? { asOf } : {}),
-      })
-      .zadd(this.keys.scans(), startedAt.getTime(), scanId)
-      .exec();
-    await this.d.audit.append({
+    const fields: Record<string, string> = {
+      id: scanId,
+      trigger,
+      startedAt: startedAt.toISOString(),
+      status: 'running',
+      units: JSON.stringify(units),
+      unitsDone: '0',
+      ...(asOf ? { asOf } : {}),
+    };
+    // The scan exists exactly when its start is audited: a retry after a failed append starts over.
+    const r = await this.d.audit.record({
       type: 'scan.started',
       actor: this.actor,
       subject: scanId,
       data: { trigger, units: units.map((u) => u.key) },
       idempotencyKey: `${scanId}/started`,
+      effects: [
+        ...Object.entries(fields).map(([field, value]): Effect => ({ op: 'hset', key: k, field, value })),
+        { op: 'zadd', key: this.keys.scans(), member: scanId, score: startedAt.getTime() },
+      ],
     });
-    return { created };
+    return { created: r.appended };
   }
 
   async units(scanId: string): Promise<ScanUnit[]> {
@@ -148,27 +191,18 @@ export class ScanService {
 
   /** Finalize once. Units that never reported are marked timed out, and the scan is then partial. */
   async finalize(scanId: string): Promise<ScanSummary> {
-    const lock = this.keys.lock(scanId);
-    const token = `${process.pid}-${Math.random()}`;
-    if ((await this.d.redis.set(lock, token, 'PX', 120_000, 'NX')) !== 'OK') {
-      throw new CwError(ErrorCodes.QUEUE, `scan ${scanId} is being finalized by another worker`, { retryable: true });
-    }
+    const lease = await this.acquire();
     try {
       const existing = await this.summary(scanId);
       if (!existing) throw new CwError(ErrorCodes.INPUT, `scan ${scanId} does not exist`);
       if (existing.status !== 'running') return existing;
-      return await this.finalizeLocked(scanId, existing);
+      return await this.finalizeLocked(scanId, existing, lease);
     } finally {
-      await this.d.redis.eval(
-        `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-        1,
-        lock,
-        token,
-      );
+      await lease.release();
     }
   }
 
-  private async finalizeLocked(scanId: string, running: ScanSummary): Promise<ScanSummary> {
+  private async finalizeLocked(scanId: string, running: ScanSummary, lease: Lease): Promise<ScanSummary> {
     const now = this.d.clock.now().toISOString();
     const units = await this.units(scanId);
     const stored = await this.d.redis.hgetall(this.keys.units(scanId));
@@ -180,34 +214,46 @@ export class ScanService {
       scanId,
       observed,
       results.flatMap((r) => r.completePrefixes),
+      lease,
     );
-
-    for (const [i, ev] of drift.events.entries()) {
-      await this.d.audit.append({
-        type: ev.type,
-        actor: this.actor,
-        subject: ev.credentialId,
-        data: { scanId, kind: ev.kind, agentId: ev.agentId, ...ev.data },
-        idempotencyKey: `${scanId}/drift/${i}`,
-      });
+    const byId = new Map(observed.map((c) => [c.id, c]));
+    const changed = new Set<string>();
+    for (let i = 0; i < drift.events.length; i += APPEND_WINDOW) {
+      lease.assertHeld();
+      const window = drift.events.slice(i, i + APPEND_WINDOW);
+      await appendAll(
+        this.d.audit,
+        window.map((ev, j) => {
+          changed.add(ev.credentialId);
+          return {
+            type: ev.type,
+            actor: this.actor,
+            subject: ev.credentialId,
+            data: { scanId, kind: ev.kind, agentId: ev.agentId, ...ev.data },
+            idempotencyKey: `${scanId}/drift/${i + j}`,
+            effects: this.driftEffect(ev, byId),
+          };
+        }),
+      );
     }
-    const tx = this.d.redis.multi();
-    for (const c of observed) tx.hset(this.keys.creds(), c.id, JSON.stringify(c));
-    if (drift.removed.length) tx.hdel(this.keys.creds(), ...drift.removed);
-    tx.hset(this.keys.meta(), { lastScanId: scanId, updatedAt: now });
-    await tx.exec();
+    // Credentials with no drift still move on (observedAt, lastUsed): plain writes, fenced by the lease.
+    const quiet = observed.filter((c) => !changed.has(c.id));
+    for (let i = 0; i < quiet.length; i += WRITE_CHUNK) {
+      await lease.write(
+        quiet
+          .slice(i, i + WRITE_CHUNK)
+          .map((c): Effect => ({ op: 'hset', key: this.keys.creds(), field: c.id, value: JSON.stringify(c) })),
+      );
+    }
 
     const summary = summarize(
       { id: scanId, trigger: running.trigger, startedAt: running.startedAt, finishedAt: now, units },
       results,
       drift.events,
     );
-    const fin = this.d.redis
-      .multi()
-      .hset(this.keys.scan(scanId), { status: summary.status, finishedAt: now, summary: JSON.stringify(summary) });
-    if (summary.status === 'complete') fin.set(this.keys.lastComplete(), scanId);
-    fin.expire(this.keys.units(scanId), UNIT_RESULT_TTL_S).expire(this.keys.drift(scanId), UNIT_RESULT_TTL_S);
-    await fin.exec();
+    lease.assertHeld();
+    // The summary, the state pointers and the end of the pending commit land with scan.finished.
+    const scan = this.keys.scan(scanId);
     await this.d.audit.append({
       type: 'scan.finished',
       actor: this.actor,
@@ -220,23 +266,58 @@ export class ScanService {
         problems: summary.units.flatMap((u) => u.problems.map((p) => ({ unit: u.key, ...p }))),
       },
       idempotencyKey: `${scanId}/finished`,
+      effects: [
+        { op: 'hset', key: scan, field: 'status', value: summary.status },
+        { op: 'hset', key: scan, field: 'finishedAt', value: now },
+        { op: 'hset', key: scan, field: 'summary', value: JSON.stringify(summary) },
+        ...(summary.status === 'complete'
+          ? [{ op: 'set', key: this.keys.lastComplete(), value: scanId } as const]
+          : []),
+        { op: 'hset', key: this.keys.meta(), field: 'lastScanId', value: scanId },
+        { op: 'hset', key: this.keys.meta(), field: 'updatedAt', value: now },
+        { op: 'del', key: this.keys.pending() },
+        { op: 'expire', key: this.keys.units(scanId), seconds: UNIT_RESULT_TTL_S },
+        { op: 'expire', key: this.keys.drift(scanId), seconds: UNIT_RESULT_TTL_S },
+      ],
     });
     this.d.log.info(
       { scanId, status: summary.status, credentials: summary.counts.credentials, drift: summary.counts.drift },
       'scan finalized',
     );
-    return summary;
+    return (await this.summary(scanId)) ?? summary;
   }
 
-  private async persistDrift(scanId: string, observed: Credential[], completePrefixes: string[]): Promise<DriftResult> {
+  private driftEffect(ev: DriftEvent, byId: ReadonlyMap<string, Credential>): Effect[] {
+    if (ev.type === 'credential.removed') return [{ op: 'hdel', key: this.keys.creds(), field: ev.credentialId }];
+    const c = byId.get(ev.credentialId);
+    return c ? [{ op: 'hset', key: this.keys.creds(), field: c.id, value: JSON.stringify(c) }] : [];
+  }
+
+  /**
+   * The drift of a scan: computed once against the state as it is under the lease, and stored with
+   * the pending marker in one fenced write, so a later holder can finish the commit from it.
+   */
+  private async persistDrift(
+    scanId: string,
+    observed: Credential[],
+    completePrefixes: string[],
+    lease: Lease,
+  ): Promise<DriftResult> {
     const key = this.keys.drift(scanId);
     const prior = await this.d.redis.get(key);
-    if (prior) return JSON.parse(prior) as DriftResult;
+    if (prior) {
+      if ((await this.d.redis.get(this.keys.pending())) !== scanId) {
+        await lease.write([{ op: 'set', key: this.keys.pending(), value: scanId }]);
+      }
+      return JSON.parse(prior) as DriftResult;
+    }
     const prevRaw = await this.d.redis.hgetall(this.keys.creds());
     const previous = new Map(Object.entries(prevRaw).map(([id, j]) => [id, JSON.parse(j) as Credential]));
     const drift = computeDrift(previous, observed, completePrefixes);
-    if ((await this.d.redis.set(key, JSON.stringify(drift), 'NX')) !== 'OK')
-      return JSON.parse((await this.d.redis.get(key))!) as DriftResult;
+    await lease.write([
+      { op: 'set', key, value: JSON.stringify(drift) },
+      { op: 'set', key: this.keys.pending(), value: scanId },
+    ]);
     return drift;
   }
 }

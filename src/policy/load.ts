@@ -8,6 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
 import { located, readYaml, type YamlSource } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
+import { INPUT_LIMITS } from '../limits.js';
 import type { CredentialKind } from '../model/credential.js';
 import { ACTIONS, actionSpec } from './actions.js';
 import type { Policy, PolicyException, PolicySet } from './model.js';
@@ -132,8 +133,19 @@ function parsePolicy(src: YamlSource, i: number, raw: unknown): Policy {
   };
 }
 
-async function policyFiles(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
+/** What a directory source contributes: `*.yaml` and `*.yml` in any case, minus `*.test.yaml` (policy tests). */
+const POLICY_FILE = /\.ya?ml$/i;
+const TEST_FILE = /\.test\.ya?ml$/i;
+const LOOKED_FOR = '*.yaml or *.yml files (any case; *.test.yaml are skipped) with a top-level "policies:" list';
+
+interface PolicySource {
+  path: string;
+  isDir: boolean;
+  files: string[];
+}
+
+async function policySources(paths: readonly string[]): Promise<PolicySource[]> {
+  const out: PolicySource[] = [];
   for (const p of paths) {
     let st: Awaited<ReturnType<typeof stat>>;
     try {
@@ -142,37 +154,56 @@ async function policyFiles(paths: readonly string[]): Promise<string[]> {
       throw new CwError(CODE, `${p}: no such policy file or directory`);
     }
     if (st.isDirectory()) {
-      const entries = (await readdir(p))
-        .filter((f) => /\.ya?ml$/.test(f) && !f.endsWith('.test.yaml') && !f.endsWith('.test.yml'))
-        .sort();
-      out.push(...entries.map((f) => join(p, f)));
-    } else out.push(p);
+      const entries = (await readdir(p)).filter((f) => POLICY_FILE.test(f) && !TEST_FILE.test(f)).sort();
+      if (entries.length === 0)
+        throw new CwError(CODE, `${p}: no policy files in this directory (looked for ${LOOKED_FOR})`);
+      out.push({ path: p, isDir: true, files: entries.map((f) => join(p, f)) });
+    } else out.push({ path: p, isDir: false, files: [p] });
   }
   return out;
 }
 
+/**
+ * Every source (a file or directory entry of `policies:`) must yield something, and the set must
+ * hold at least one policy: an empty or mistyped source would otherwise evaluate to "no findings".
+ * A source holding only exceptions is allowed (exceptions kept in their own file).
+ */
 export async function loadPolicies(paths: readonly string[]): Promise<PolicySet> {
-  const files = await policyFiles(paths);
+  const sources = await policySources(paths);
+  const files = sources.flatMap((s) => s.files);
   const set: PolicySet = { policies: [], exceptions: [], files };
   const names = new Map<string, string>();
   const exIds = new Map<string, string>();
-  for (const file of files) {
-    const src = await readYaml(file, CODE);
-    const doc = check(src, [], FileSchema, src.value ?? {});
-    doc.policies.forEach((raw, i) => {
-      const p = parsePolicy(src, i, raw);
-      const prev = names.get(p.name);
-      if (prev) fail(src, ['policies', i, 'name'], `policy "${p.name}" is already defined in ${prev}`);
-      names.set(p.name, file);
-      set.policies.push(p);
-    });
-    doc.exceptions.forEach((raw, i) => {
-      const e = check(src, ['exceptions', i], ExceptionSchema, raw);
-      const prev = exIds.get(e.id);
-      if (prev) fail(src, ['exceptions', i, 'id'], `exception "${e.id}" is already defined in ${prev}`);
-      exIds.set(e.id, file);
-      set.exceptions.push({ ...e, expires: new Date(e.expires).toISOString(), file } as PolicyException);
-    });
+  for (const source of sources) {
+    const before = set.policies.length + set.exceptions.length;
+    for (const file of source.files) {
+      const src = await readYaml(file, CODE, INPUT_LIMITS.policyFileBytes);
+      const doc = check(src, [], FileSchema, src.value ?? {});
+      doc.policies.forEach((raw, i) => {
+        const p = parsePolicy(src, i, raw);
+        const prev = names.get(p.name);
+        if (prev) fail(src, ['policies', i, 'name'], `policy "${p.name}" is already defined in ${prev}`);
+        names.set(p.name, file);
+        set.policies.push(p);
+      });
+      doc.exceptions.forEach((raw, i) => {
+        const e = check(src, ['exceptions', i], ExceptionSchema, raw);
+        const prev = exIds.get(e.id);
+        if (prev) fail(src, ['exceptions', i, 'id'], `exception "${e.id}" is already defined in ${prev}`);
+        exIds.set(e.id, file);
+        set.exceptions.push({ ...e, expires: new Date(e.expires).toISOString(), file } as PolicyException);
+      });
+    }
+    if (set.policies.length + set.exceptions.length === before) {
+      throw new CwError(
+        CODE,
+        source.isDir
+          ? `${source.path}: no policies in ${source.files.length} policy files (looked for ${LOOKED_FOR})`
+          : `${source.path}: holds no policies (looked for a top-level "policies:" list)`,
+      );
+    }
   }
+  if (set.policies.length === 0)
+    throw new CwError(CODE, `${paths.join(', ')}: no policies, only exceptions (looked for ${LOOKED_FOR})`);
   return set;
 }

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { located, readYaml } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
+import { INPUT_LIMITS } from '../limits.js';
 import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
 import { loadRegistryText } from '../registry/load.js';
@@ -78,7 +79,7 @@ async function testFiles(path: string): Promise<string[]> {
   if (!st) throw new CwError(ErrorCodes.POLICY, `${path}: no such test file or directory`);
   if (!st.isDirectory()) return [path];
   return (await readdir(path))
-    .filter((f) => /\.test\.ya?ml$/.test(f))
+    .filter((f) => /\.test\.ya?ml$/i.test(f))
     .sort()
     .map((f) => join(path, f));
 }
@@ -88,7 +89,7 @@ export async function runPolicyTests(path: string, set: PolicySet, services: Rul
   if (files.length === 0) throw new CwError(ErrorCodes.POLICY, `${path}: no *.test.yaml files`);
   const results: CaseResult[] = [];
   for (const file of files) {
-    const src = await readYaml(file, ErrorCodes.POLICY);
+    const src = await readYaml(file, ErrorCodes.POLICY, INPUT_LIMITS.policyFileBytes);
     const parsed = TestFile.safeParse(src.value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

@@ -6,64 +6,66 @@
  * its own ARN?" a false "maybe" is reported as potential, a false "no" would hide an escalation.
  */
 
-const actionCache = new Map<string, RegExp>();
-const resourceCache = new Map<string, RegExp>();
+import { WildcardBuilder, type WildcardMatcher } from '../util/wildcard.js';
 
-const escapeRe = (s: string): string => s.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
+const actionCache = new Map<string, WildcardMatcher>();
+const resourceCache = new Map<string, WildcardMatcher>();
 
-function wildcardBody(glob: string): string {
-  let out = '';
-  for (const ch of glob) out += ch === '*' ? '.*' : ch === '?' ? '.' : escapeRe(ch);
-  return out;
-}
-
-/** Case-insensitive, whole-string match of an IAM action pattern. */
-export function actionPatternRegExp(pattern: string): RegExp {
-  let re = actionCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${wildcardBody(pattern)}$`, 'is');
-    actionCache.set(pattern, re);
+/**
+ * Case-insensitive, whole-string match of an IAM action pattern. Returns a matcher with
+ * RegExp-style `test` (src/util/wildcard.ts: no backtracking RegExp, whatever the pattern).
+ */
+export function actionPatternRegExp(pattern: string): WildcardMatcher {
+  let m = actionCache.get(pattern);
+  if (!m) {
+    m = new WildcardBuilder().glob(pattern).build({ caseInsensitive: true });
+    if (actionCache.size > 10_000) actionCache.clear();
+    actionCache.set(pattern, m);
   }
-  return re;
+  return m;
 }
 
 export const hasWildcard = (s: string): boolean => s.includes('*') || s.includes('?');
 
 export type PolicyVariables = Readonly<Record<string, string>>;
 
-function resourceBody(pattern: string, vars: PolicyVariables): string {
-  let out = '';
+function resourceMatcher(pattern: string, vars: PolicyVariables): WildcardMatcher {
+  const b = new WildcardBuilder();
   let i = 0;
   while (i < pattern.length) {
     const open = pattern.indexOf('${', i);
     const close = open < 0 ? -1 : pattern.indexOf('}', open);
     if (open < 0 || close < 0) {
-      out += wildcardBody(pattern.slice(i));
+      b.glob(pattern.slice(i));
       break;
     }
-    out += wildcardBody(pattern.slice(i, open));
+    b.glob(pattern.slice(i, open));
     const name = pattern.slice(open + 2, close);
-    if (name === '*' || name === '?' || name === '$') out += escapeRe(name);
+    if (name === '*' || name === '?' || name === '$') b.literal(name);
     else {
       const v = vars[name.toLowerCase()] ?? vars[name];
-      out += v === undefined ? '.*' : escapeRe(v);
+      if (v === undefined) b.star();
+      else b.literal(v);
     }
     i = close + 1;
   }
-  return out;
+  return b.build();
 }
 
-/** Case-sensitive, whole-string match of an IAM resource pattern, policy variables resolved. */
-export function resourcePatternRegExp(pattern: string, vars: PolicyVariables = {}): RegExp {
+/**
+ * Case-sensitive, whole-string match of an IAM resource pattern, policy variables resolved.
+ * Returns a matcher with RegExp-style `test`.
+ */
+export function resourcePatternRegExp(pattern: string, vars: PolicyVariables = {}): WildcardMatcher {
   // Variables only matter to patterns that use them; most do not, and share one cache entry.
   const key = pattern.includes('${') ? `${pattern}\u0000${JSON.stringify(vars)}` : pattern;
-  let re = resourceCache.get(key);
-  if (!re) {
-    re = new RegExp(`^${resourceBody(pattern, vars)}$`, 's');
+  let m = resourceCache.get(key);
+  if (!m) {
+    m = resourceMatcher(pattern, vars);
     if (resourceCache.size > 10_000) resourceCache.clear();
-    resourceCache.set(key, re);
+    resourceCache.set(key, m);
   }
-  return re;
+  return m;
 }
 
 export function resourceMatches(pattern: string, arn: string, vars?: PolicyVariables): boolean {

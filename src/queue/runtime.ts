@@ -11,6 +11,7 @@ import { finalizeProcessor } from '../../jobs/finalize.processor.js';
 import { startScanProcessor } from '../../jobs/start-scan.processor.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { App } from '../main.js';
+import { RedisErrorLog } from './connection.js';
 import {
   alertQueueName,
   type DeliverPayload,
@@ -22,6 +23,7 @@ import {
   QueueNames,
   type StartScanPayload,
 } from './names.js';
+import { untilSettled } from './settle.js';
 
 export interface Queues {
   scan: Queue<StartScanPayload>;
@@ -36,18 +38,53 @@ export function bullPrefix(app: App): string {
   return `${app.config.redis.prefix}:bull`;
 }
 
+const errorLogs = new WeakMap<App, RedisErrorLog>();
+
+/**
+ * The one reporter of Redis errors for an app (README "Redis outages"): every connection the
+ * runtime creates, and the app's own, log through it, rate limited, as pino JSON.
+ */
+export function redisErrorLog(app: App): RedisErrorLog {
+  let log = errorLogs.get(app);
+  if (!log) {
+    log = new RedisErrorLog(app.log);
+    errorLogs.set(app, log);
+    // The app's own connection: connectRedis gave it a silent listener; this one logs.
+    log.watch(app.redis, 'app');
+    log.watchRecovery(app.redis, 'app');
+  }
+  return log;
+}
+
+/**
+ * The queues, on connections that follow the app's Redis profile: in a command (producer) a
+ * Redis command fails fast rather than queueing forever; in the worker (the app's connection has
+ * maxRetriesPerRequest null) it waits out a blip, as the workers do, because the processors add
+ * jobs through these queues: failing fast there fails a job just because its queue's connection
+ * reconnects a moment after the worker's. Either way a lost connection is retried every 200 ms
+ * growing to 2 s (BullMQ's default grows to 20 s, so a queue could lag a recovered Redis by that).
+ */
 export function createQueues(app: App): Queues {
-  // Producers fail a command fast rather than queueing it forever.
-  const connection = { url: app.config.redis.url, maxRetriesPerRequest: 1 };
+  const ridesOutBlips = app.redis.options.maxRetriesPerRequest === null;
+  const connection = {
+    url: app.config.redis.url,
+    maxRetriesPerRequest: ridesOutBlips ? null : 1,
+    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+  };
   const opts = { connection, prefix: bullPrefix(app) };
+  const errors = redisErrorLog(app);
+  // Every Queue gets an 'error' listener: without one BullMQ prints each connection error's stack.
+  const queue = <T>(name: string): Queue<T> => {
+    const q = new Queue<T>(name, opts);
+    errors.watch(q, `queue ${name}`);
+    return q;
+  };
   const q: Queues = {
-    scan: new Queue<StartScanPayload>(QueueNames.scan, opts),
-    discover: new Queue<DiscoverPayload>(QueueNames.discover, opts),
-    inventory: new Queue<FinalizePayload>(QueueNames.inventory, opts),
-    evaluate: new Queue<EvaluatePayload>(QueueNames.evaluate, opts),
-    alerts: new Map(
-      app.config.alerts.sinks.map((s) => [s.name, new Queue<DeliverPayload>(alertQueueName(s.name), opts)]),
-    ),
+    scan: queue<StartScanPayload>(QueueNames.scan),
+    discover: queue<DiscoverPayload>(QueueNames.discover),
+    inventory: queue<FinalizePayload>(QueueNames.inventory),
+    evaluate: queue<EvaluatePayload>(QueueNames.evaluate),
+    alerts: new Map(app.config.alerts.sinks.map((s) => [s.name, queue<DeliverPayload>(alertQueueName(s.name))])),
   };
   app.orchestrator.setCompletionHook(async (scanId) => {
     const job = await q.inventory.getJob(ids.finalize(scanId));
@@ -68,9 +105,14 @@ export interface Workers {
 
 export function startWorkers(app: App, queues: Queues): Workers {
   const connection = { url: app.config.redis.url, maxRetriesPerRequest: null };
+  const w = app.config.worker;
   const base = {
     connection,
     prefix: bullPrefix(app),
+    // A killed worker's job goes back to wait after its lease lapses and the next stalled check.
+    lockDuration: w.leaseSeconds * 1000,
+    stalledInterval: w.stalledCheckSeconds * 1000,
+    maxStalledCount: w.maxStalledCount,
     removeOnComplete: { age: 7 * 86_400, count: 5000 },
     removeOnFail: { age: 30 * 86_400 },
   };
@@ -106,6 +148,8 @@ export function startWorkers(app: App, queues: Queues): Workers {
       concurrency: 1,
     },
   };
+  // Worker 'error' events (their connections, the blocking one included) log through one rate-limited reporter.
+  const errors = redisErrorLog(app);
   // deliver runs on one queue per sink (below); every other job name needs its processor here.
   for (const name of Object.values(JobNames)) {
     if (name !== JobNames.deliver && !processors[name])
@@ -122,7 +166,7 @@ export function startWorkers(app: App, queues: Queues): Workers {
       { ...base, concurrency: p.concurrency },
     );
     w.on('failed', (job, err) => app.log.error({ queue: p.queue, jobId: job?.id, err: err.message }, 'job failed'));
-    w.on('error', (err) => app.log.error({ queue: p.queue, err: err.message }, 'worker error'));
+    errors.watch(w, `worker ${p.queue}`);
     return w;
   });
   const deliver = deliverProcessor(app.alerts) as Processor;
@@ -135,12 +179,14 @@ export function startWorkers(app: App, queues: Queues): Workers {
       limiter: { max: s.rateLimit.max, duration: s.rateLimit.perSeconds * 1000 },
     });
     w.on('failed', (job, err) => app.log.warn({ queue, jobId: job?.id, err: err.message }, 'alert delivery failed'));
-    w.on('error', (err) => app.log.error({ queue, err: err.message }, 'worker error'));
+    errors.watch(w, `worker ${queue}`);
     workers.push(w);
   }
   return {
     workers,
     async close(deadlineMs) {
+      // A connection still reconnecting after a Redis restart would make BullMQ's close hang (settle.ts).
+      await untilSettled(workers, Math.min(deadlineMs, 10_000));
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), deadlineMs);

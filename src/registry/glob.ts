@@ -1,17 +1,20 @@
-/** Shell-style globs for names and ARNs: `*` is any run of characters, `?` is one. Case-sensitive, whole-string. */
-const cache = new Map<string, RegExp>();
+/**
+ * Shell-style globs for names and ARNs: `*` is any run of characters, `?` is one. Case-sensitive,
+ * whole-string. Matched by src/util/wildcard.ts in O(pattern × text), never by a backtracking RegExp.
+ */
+import { type WildcardMatcher, wildcardMatcher } from '../util/wildcard.js';
 
-export function globToRegExp(glob: string): RegExp {
-  let re = cache.get(glob);
-  if (!re) {
-    const body = glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`, 's');
-    cache.set(glob, re);
+const cache = new Map<string, WildcardMatcher>();
+
+/** The compiled glob (a matcher with RegExp-style `test`; no longer a RegExp). */
+export function globToRegExp(glob: string): WildcardMatcher {
+  let m = cache.get(glob);
+  if (!m) {
+    m = wildcardMatcher(glob);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(glob, m);
   }
-  return re;
+  return m;
 }
 
 export function globMatch(glob: string, value: string): boolean {

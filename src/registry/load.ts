@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { located, parseYamlText, readYaml, validate, type YamlSource } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
+import { INPUT_LIMITS } from '../limits.js';
 import type { Registry } from '../model/agent.js';
 
 const globs = z.array(z.string().min(1)).default([]);
@@ -98,9 +99,9 @@ function fromSource(src: YamlSource): Registry {
 }
 
 export async function loadRegistry(file: string): Promise<Registry> {
-  return fromSource(await readYaml(file, CODE));
+  return fromSource(await readYaml(file, CODE, INPUT_LIMITS.registryFileBytes));
 }
 
 export function loadRegistryText(file: string, text: string): Registry {
-  return fromSource(parseYamlText(file, text, CODE));
+  return fromSource(parseYamlText(file, text, CODE, INPUT_LIMITS.registryFileBytes));
 }

@@ -137,21 +137,26 @@ describe('RedisAuditLog', () => {
     const head = await log.head();
     const body = { seq: 3, time: clock.now().toISOString(), ...input(3), actor: 'worker/w0', prevHash: head.hash };
     const e = { ...body, hash: hashEvent(body) };
+    // One batch of one event, as the log sends it: keys, then head, token, claim, the event, no effects.
     const send = () =>
-      (ctx.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>).cwAuditAppend!(
+      (ctx.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>).cwAuditAppendBatch!(
+        '4',
         log.headKey,
         log.eventsKey,
         log.claimKey,
         log.idemKey,
         e.prevHash,
-        '3',
-        e.hash,
-        canonicalJson(e),
+        '2',
         GENESIS_HASH,
         'token-1',
         '0',
         '1000',
+        '1',
+        '3',
+        e.hash,
+        canonicalJson(e),
         '',
+        '0',
       );
     expect(await send()).toEqual([1, 3, e.hash]);
     const next = await log.append(input(4));
@@ -306,7 +311,7 @@ describe('JSONL mirror', () => {
     const forged = { ...last, data: { ...last.data, reason: 'approved' } };
     lines[4] = canonicalJson({ ...forged, hash: hashEvent(forged) });
     await writeFile(path, `${lines.join('\n')}\n`);
-    await expectCode(mirror.sync(log), ErrorCodes.AUDIT_TAMPERED);
+    await expectCode(mirror.sync(log), ErrorCodes.AUDIT_DIVERGED);
 
     const torn = join(dir, 'torn.jsonl');
     const good = await fileLines(path);

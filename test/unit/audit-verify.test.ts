@@ -3,9 +3,11 @@ import {
   type AuditEvent,
   assertNoSecrets,
   type BreakReason,
+  buildEvent,
   canonicalJson,
   GENESIS_HASH,
   hashEvent,
+  prepareForAppend,
   prepareInput,
   verifyChain,
 } from '../../src/audit/index.js';
@@ -263,5 +265,37 @@ describe('prepareInput', () => {
   it('takes the default actor and requires one', () => {
     expect(prepareInput({ type: 't', subject: 's', data: {} }, 'credwarden').actor).toBe('credwarden');
     expect(() => prepareInput({ type: 't', subject: 's', data: {} })).toThrow(/actor is required/);
+  });
+});
+
+describe('buildEvent (the append fast path)', () => {
+  it('produces exactly the canonical text and hash that canonicalJson and hashEvent define', () => {
+    const inputs = [
+      { type: 't', actor: 'a', subject: 's', data: {} },
+      {
+        type: 'finding.opened',
+        actor: 'credwarden',
+        subject: 'aws/123456789012/access-key/AKIAEXAMPLE',
+        data: {
+          z: [1, 'two', { b: null, a: true }],
+          a: 'ünïcødé \u2028 "quoted" \\ back',
+          n: -0.5e-7,
+          nested: { y: 1, x: 2 },
+        },
+      },
+      { type: 'ε', actor: 'user:ø', subject: '\u0000\u001f', data: { '': '', '\ud83d\ude00': 1 } },
+    ];
+    for (const hmacKey of [undefined, 'k3y-0123456789abcdef']) {
+      let prev = GENESIS_HASH;
+      for (const [i, input] of inputs.entries()) {
+        const p = prepareForAppend(input);
+        const { event, text } = buildEvent(p, i + 1, `2026-11-0${i + 1}T00:00:00.000Z`, prev, hmacKey);
+        const { hash, ...body } = event;
+        expect(hash).toBe(hashEvent(body, hmacKey));
+        expect(text).toBe(canonicalJson(event));
+        expect(JSON.parse(text)).toEqual(event);
+        prev = hash;
+      }
+    }
   });
 });

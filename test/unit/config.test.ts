@@ -37,11 +37,17 @@ describe(loadConfigText.name, () => {
 
       expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'credwarden' });
       expect(config.schedules).toEqual({ discover: '*/15 * * * *' });
-      expect(config.worker).toEqual({ discoverConcurrency: 4, shutdownTimeoutSeconds: 30 });
+      expect(config.worker).toEqual({
+        discoverConcurrency: 4,
+        shutdownTimeoutSeconds: 30,
+        leaseSeconds: 30,
+        stalledCheckSeconds: 30,
+        maxStalledCount: 3,
+      });
       expect(config.scan).toEqual({ timeoutSeconds: 1800 });
       expect(config.vault).toEqual([]);
       expect(config.aws).toBeUndefined();
-      expect(config.audit).toEqual({ file: join(DIR, '.cw', 'audit.jsonl') });
+      expect(config.audit).toEqual({ file: join(DIR, '.cw', 'credwarden.audit.jsonl') });
       expect(config.registry).toBe(join(DIR, 'agents.yaml'));
       // No policies key: the default packs shipped with credwarden are used (see policy/packs.ts).
       expect(config.policies).toBeUndefined();
@@ -149,7 +155,7 @@ describe(loadConfigText.name, () => {
 
       expect(config.configFile).toBe(resolve('deploy', 'credwarden.yaml'));
       expect(config.baseDir).toBe(resolve('deploy'));
-      expect(config.audit.file).toBe(resolve('deploy', '.cw', 'audit.jsonl'));
+      expect(config.audit.file).toBe(resolve('deploy', '.cw', 'credwarden.audit.jsonl'));
       expect(config.registry).toBe(resolve('deploy', 'agents.yaml'));
     });
   });

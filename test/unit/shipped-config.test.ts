@@ -110,7 +110,7 @@ describe('deploy/credwarden.compose.yaml with docker-compose.yml', () => {
     expect(reg, `no volume mounts ${registryPath}`).toBeDefined();
     expect(resolve(ROOT, reg!.source)).toBe(config.registry);
 
-    const auditDir = posix.dirname(inContainer(raw.audit?.file ?? '.cw/audit.jsonl'));
+    const auditDir = posix.dirname(inContainer(raw.audit?.file ?? '.cw/credwarden.audit.jsonl'));
     const audit = mounts(worker).find((x) => auditDir === x.target || auditDir.startsWith(`${x.target}/`));
     expect(audit, `no volume holds ${auditDir}`).toBeDefined();
   });

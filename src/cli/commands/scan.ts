@@ -1,14 +1,27 @@
 /**
  * `credwarden scan --once`: run discovery through the queues with an in-process worker, wait for
- * the scan to finish, print its summary. Without --once: enqueue a scan for running workers.
+ * the scan, its evaluation and its alert deliveries, print the summary. Without --once: enqueue a
+ * scan for running workers.
+ *
+ * The wait watches the scan's own jobs (src/queue/watch.ts): a job that failed for good, a scan
+ * that vanished from Redis, or a lost Redis ends it at once with one line and exit 2; the deadline
+ * (scan.timeoutSeconds + 30 s for the scan, as long again for its evaluation) with CW_ERR_TIMEOUT
+ * naming the step. Deliveries still pending at their deadline, or failed, are reported: exit 1.
  */
 import type { Command } from 'commander';
 import { CwError, ErrorCodes } from '../../errors.js';
-import type { ScanSummary } from '../../inventory/summary.js';
+import { redisWhere } from '../../queue/connection.js';
 import { ids, JobNames } from '../../queue/names.js';
-import { closeQueues, createQueues, startWorkers } from '../../queue/runtime.js';
+import { closeQueues, createQueues, redisErrorLog, startWorkers } from '../../queue/runtime.js';
+import { closeSettled } from '../../queue/settle.js';
+import {
+  type DeliveryReport,
+  deliveryLine,
+  openWatchConnection,
+  ScanWatch,
+  watchDeliveries,
+} from '../../queue/watch.js';
 import { newScanId } from '../../scan/orchestrator.js';
-import { sleep } from '../../util/concurrency.js';
 import { type GlobalOptions, type Io, progressReporter, runCommand, scanExitCode, withApp } from '../context.js';
 import { summaryText } from '../format.js';
 import { parseAsOf } from './findings.js';
@@ -29,6 +42,14 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
             const scanId = newScanId('scan', app.clock);
             const queues = createQueues(app);
             const workers = cmd.once ? startWorkers(app, queues) : null;
+            // The error each job's last attempt threw here: it carries the CwError code that
+            // BullMQ's failedReason (the message only) lacks.
+            const lastErrors = new Map<string, unknown>();
+            for (const w of workers?.workers ?? [])
+              w.on('failed', (job, err) => {
+                if (job?.id) lastErrors.set(job.id, err);
+              });
+            const watchRedis = workers ? openWatchConnection(app.config.redis.url, redisErrorLog(app)) : null;
             try {
               const asOf = parseAsOf(cmd.asOf);
               await queues.scan.add(
@@ -39,28 +60,51 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
                   units: units.map((u) => u.key),
                   ...(asOf ? { asOf: asOf.toISOString() } : {}),
                 },
-                { jobId: ids.startScan(scanId), attempts: 3 },
+                // Backoff as the scheduler's ticks have: an immediate retry meets the same blip.
+                { jobId: ids.startScan(scanId), attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
               );
-              if (!workers) {
+              if (!workers || !watchRedis) {
                 io.out(opts.json ? JSON.stringify({ scanId, queued: true }) : `queued scan ${scanId}`);
                 return 0;
               }
-              const deadline = app.config.scan.timeoutSeconds * 1000 + 30_000;
-              const summary = await waitForScan(
-                app.scans.summary.bind(app.scans),
+              const progress = progressReporter(opts, io);
+              const lastError = (jobId: string) => lastErrors.get(jobId);
+              const watch = new ScanWatch({
+                queues,
+                redis: watchRedis,
+                appRedis: app.redis,
+                keys: app.scans.keys,
                 scanId,
-                deadline,
-                progressReporter(opts, io),
-              );
-              const evaluation = await waitFor(
-                () => app.findings.evaluation(scanId),
-                deadline,
-                `scan ${scanId} was not evaluated`,
-              );
+                units: units.map((u) => u.key),
+                where: redisWhere(app.config.redis.url),
+                lastError,
+                ...(progress ? { progress } : {}),
+              });
+              const deadline = app.config.scan.timeoutSeconds * 1000 + 30_000;
+              await watch.untilFinished(deadline);
+              await watch.untilEvaluated(deadline);
+              const summary = await app.scans.summary(scanId);
+              const evaluation = await app.findings.evaluation(scanId);
+              if (!summary || !evaluation)
+                throw new CwError(ErrorCodes.REDIS, `scan ${scanId}: its summary or evaluation is missing from Redis`);
+              const alerts = await watchDeliveries({
+                alerts: app.alerts,
+                queues,
+                config: app.config.alerts,
+                scanId,
+                lastError,
+                ...(progress ? { progress } : {}),
+              });
               const open = (await app.findings.all()).filter((f) => f.state === 'open');
-              if (opts.json) io.out(JSON.stringify({ ...summary, evaluation }, null, 2));
-              else {
+              if (opts.json) {
+                const { pendingIds: _p, timeoutMs: _t, ...alertsOut } = alerts;
+                io.out(JSON.stringify({ ...summary, evaluation, alerts: alertsOut }, null, 2));
+              } else {
                 io.out(summaryText(summary));
+                if (evaluation.held) {
+                  io.out(`  evaluation HELD: ${evaluation.held.reason}`);
+                  io.out(`  nothing was applied or paged; to apply it: ${evaluation.held.release}`);
+                }
                 io.out(
                   `  evaluation (as of ${evaluation.asOf}): ${
                     Object.entries(evaluation.transitions)
@@ -75,11 +119,21 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
                       .join(', ') || 'none'
                   }); suppressed: ${evaluation.suppressed}`,
                 );
+                if (app.config.alerts.sinks.length > 0) io.out(`  ${deliveryLine(alerts)}`);
               }
-              return scanExitCode(summary, io);
+              // A held evaluation is a problem a person must look at: exit 1, with one line on stderr.
+              let heldCode = 0;
+              if (evaluation.held) {
+                io.err(
+                  `credwarden: ${ErrorCodes.HELD}: the evaluation of scan ${scanId} is held: ${evaluation.held.reason}`,
+                );
+                heldCode = 1;
+              }
+              return Math.max(scanExitCode(summary, io), alertsExitCode(alerts, io), heldCode);
             } finally {
-              await workers?.close(app.config.worker.shutdownTimeoutSeconds * 1000);
+              if (workers) await closeSettled(workers, app.config.worker.shutdownTimeoutSeconds * 1000, app.log);
               await closeQueues(queues);
+              watchRedis?.disconnect();
             }
           }),
         ),
@@ -87,28 +141,15 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
     });
 }
 
-async function waitFor<T>(get: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await get();
-    if (v) return v;
-    await sleep(200);
-  }
-  throw new CwError(ErrorCodes.TIMEOUT, `${what} within ${Math.round(timeoutMs / 1000)} s`);
-}
-
-async function waitForScan(
-  get: (id: string) => Promise<ScanSummary | null>,
-  scanId: string,
-  timeoutMs: number,
-  progress?: (m: string) => void,
-): Promise<ScanSummary> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const s = await get(scanId);
-    if (s && s.status !== 'running') return s;
-    progress?.(`scan ${scanId} running`);
-    await sleep(200);
-  }
-  throw new CwError(ErrorCodes.TIMEOUT, `scan ${scanId} did not finish within ${Math.round(timeoutMs / 1000)} s`);
+/**
+ * 1 with one line when a delivery of this scan failed or is still pending at the deadline: a page
+ * that did not go out is something on-call must hear about; else 0.
+ */
+function alertsExitCode(r: DeliveryReport, io: Io): number {
+  if (r.failed === 0 && r.pending === 0) return 0;
+  const failed = r.failures.map((f) => `${f.sink}: ${f.reason}`).join('; ');
+  io.err(
+    `credwarden: alerts: ${r.failed} of ${r.sent + r.failed + r.pending} deliveries failed${failed ? ` (${failed})` : ''}, ${r.pending} still pending${r.pending ? ` after ${Math.round(r.timeoutMs / 1000)} s` : ''}; see \`credwarden alerts list --failed\``,
+  );
+  return 1;
 }

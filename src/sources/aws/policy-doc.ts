@@ -2,8 +2,10 @@
  * IAM policy documents as IAM returns them: URL-encoded (GetAccountAuthorizationDetails, Get*Policy,
  * trust documents) or not (moto's GetPolicyVersion), Statement as an object or an array, Action and
  * Resource as a string or a list. Decoding is tolerant; a document that is not JSON after decoding
- * is reported, never guessed at.
+ * is reported, never guessed at. So is one over INPUT_LIMITS.awsPolicyDocumentChars (AWS's own
+ * maximum is 10,240): the caller records it as a grant error of that principal.
  */
+import { INPUT_LIMITS } from '../../limits.js';
 import type { AwsStatementGrant, Provenance } from '../../model/credential.js';
 
 export interface PolicyDocument {
@@ -26,6 +28,11 @@ export class PolicyDecodeError extends Error {}
 
 export function decodePolicyDocument(doc: string | undefined | null): PolicyDocument {
   if (doc === undefined || doc === null || doc === '') throw new PolicyDecodeError('empty policy document');
+  const max = INPUT_LIMITS.awsPolicyDocumentChars;
+  const tooLong = (n: number) =>
+    new PolicyDecodeError(`policy document is ${n} characters, over the limit of ${max}; not analysed`);
+  // Refuse before decoding: even URL-encoded, a real document (at most 10,240 characters) is far below this.
+  if (doc.length > 3 * max) throw tooLong(doc.length);
   let text = doc.trim();
   if (!text.startsWith('{')) {
     try {
@@ -34,6 +41,7 @@ export function decodePolicyDocument(doc: string | undefined | null): PolicyDocu
       throw new PolicyDecodeError('policy document is neither JSON nor URL-encoded JSON');
     }
   }
+  if (text.length > max) throw tooLong(text.length);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -3,8 +3,9 @@
  * as grants, with provenance, to every token, AppRole role and secret ID that carries them. The
  * `root` policy has no rules; it is represented as a grant on `*` with the `root` capability so
  * scoring sees it for what it is. A policy that cannot be read or parsed is named in
- * `grantErrors`, never silently dropped.
+ * `grantErrors`, never silently dropped; so is one whose text is over INPUT_LIMITS.vaultPolicyChars.
  */
+import { INPUT_LIMITS } from '../../limits.js';
 import type { VaultPathGrant } from '../../model/credential.js';
 import { type AclRule, parseAclPolicy } from './acl-policy.js';
 import type { VaultApi } from './api.js';
@@ -28,6 +29,13 @@ export async function loadPolicies(api: VaultApi, ns: string): Promise<PolicySet
     const text = out?.data?.policy;
     if (typeof text !== 'string') {
       set.errors.set(name, 'policy text missing');
+      continue;
+    }
+    if (text.length > INPUT_LIMITS.vaultPolicyChars) {
+      set.errors.set(
+        name,
+        `policy text is ${text.length} characters, over the limit of ${INPUT_LIMITS.vaultPolicyChars}; not analysed`,
+      );
       continue;
     }
     try {
