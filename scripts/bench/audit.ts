@@ -13,7 +13,7 @@
  * connected and has built its inputs) to the last writer's "done".
  *
  * Modes:
- *   append  single `append()` calls, `--in-flight` (256) issued at once per writer, chunk after
+ *   append  single `append()` calls, `--in-flight` (2000, the window finalize and evaluate queue at once) issued at once per writer, chunk after
  *           chunk through Promise.all: how the evaluation calls it.
  *   batch   `appendMany()` with `--batch` (500) inputs per call, one call after another.
  *
@@ -22,7 +22,7 @@
  *   --writers 1,4     writer counts to run (default 1,4)
  *   --mode M          append | batch | both (default both)
  *   --batch [N]       appendMany batch size (default 500); given alone, it also selects --mode batch
- *   --in-flight N     concurrent append() calls per writer in append mode (default 256)
+ *   --in-flight N     concurrent append() calls per writer in append mode (default 2000)
  *   --timeout S       per configuration; writers still running are killed (default 600)
  *   --hmac            HMAC-SHA256 the chain (random key) instead of plain SHA-256
  *   --json            finish with one JSON line holding every number
@@ -382,7 +382,7 @@ async function main(): Promise<void> {
   if (!['append', 'batch', 'both'].includes(modeRaw))
     usage(B, `--mode must be append, batch or both, got "${modeRaw}"`);
   const modes: Mode[] = modeRaw === 'both' ? ['append', 'batch'] : [modeRaw as Mode];
-  const inFlight = intArg(B, 'in-flight', 256);
+  const inFlight = intArg(B, 'in-flight', 2000);
   const timeoutMs = intArg(B, 'timeout', 600) * 1000;
   const hmacKey = hasFlag('hmac') ? randomBytes(24).toString('hex') : undefined;
 

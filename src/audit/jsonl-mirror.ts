@@ -33,7 +33,7 @@ import { type VerifyOptions, type VerifyResult, verifyChainAsync } from './verif
 export interface JsonlMirrorOptions {
   prefix: string;
   path: string;
-  /** Lock lease, extended before each write; default 10 s. */
+  /** Lock lease, renewed every third of it while a sync runs and checked before each write; default 3 s. */
   lockTtlMs?: number;
   /** How long to wait for another writer's lock; default 15 s (longer than a crashed holder's lease). */
   lockWaitMs?: number;
@@ -64,6 +64,7 @@ export class JsonlMirror implements AuditMirror {
   private cache: (Tail & { dev: number; ino: number }) | undefined;
   /** dev:ino:size of the file when its tail was last found in Redis. */
   private checked: string | undefined;
+  private dirReady = false;
   private readonly prefix: string;
   private chain: Promise<unknown> = Promise.resolve();
   private waiting: Promise<number> | undefined;
@@ -75,7 +76,7 @@ export class JsonlMirror implements AuditMirror {
     this.path = resolve(opts.path);
     this.prefix = opts.prefix;
     this.lockKey = `${opts.prefix}:audit:mirror-lock:${createHash('sha1').update(this.path).digest('hex')}`;
-    this.ttl = opts.lockTtlMs ?? 10_000;
+    this.ttl = opts.lockTtlMs ?? 3000;
     this.wait = opts.lockWaitMs ?? 15_000;
     this.batch = opts.batch ?? 1000;
     const r = redis as unknown as Record<string, unknown>;
@@ -183,18 +184,30 @@ export class JsonlMirror implements AuditMirror {
       }
       await sleep(5 + Math.random() * 20);
     }
+    // Renewed while this writer works, so the lease can be short: a writer killed mid-sync holds
+    // the file up for at most lockTtlMs. ensureOwned still checks it before every write.
+    const renew = setInterval(
+      () => void this.lockCommand('cwAuditLockExtend')(this.lockKey, token, this.ttl).catch(() => undefined),
+      Math.max(50, Math.floor(this.ttl / 3)),
+    );
+    renew.unref();
     try {
       return await this.copy(log, token);
     } catch (err) {
       this.cache = undefined;
+      this.dirReady = false;
       throw err;
     } finally {
+      clearInterval(renew);
       await this.lockCommand('cwAuditLockRelease')(this.lockKey, token).catch(() => undefined);
     }
   }
 
   private async copy(log: AuditReader, token: string): Promise<number> {
-    await mkdir(dirname(this.path), { recursive: true });
+    if (!this.dirReady) {
+      await mkdir(dirname(this.path), { recursive: true });
+      this.dirReady = true;
+    }
     const fh = await open(this.path, 'a+', 0o640);
     try {
       const st = await fh.stat();

@@ -8,8 +8,7 @@
  *                                         (persisted before it is applied, so a retry re-applies the same)
  *   P:eval:pending                 string id of the scan whose evaluation is being applied (rolled
  *                                         forward by the next holder of the inventory lease if it died)
- *   P:scores:credentials           hash  credential id → CredentialScore JSON (open findings only)
- *   P:scores:agents                hash  agent id → AgentScore JSON
+ *   P:scores:*                     the scores (scores.ts)
  *
  * Exactly once (DESIGN invariant 6): the evaluation holds the inventory lease (ScanService), so it
  * never reads a state another commit is half-way through. Each transition is audited with
@@ -27,11 +26,12 @@ import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Finding, PolicySet } from '../policy/model.js';
-import { type AgentScore, type CredentialScore, scoreAgent, scoreCredential } from '../policy/score.js';
+import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
 import type { Effect } from '../util/effects.js';
 import type { Lease } from '../util/lease.js';
 import { type HoldConfig, type HoldVerdict, holdVerdict } from './hold.js';
+import { ScoreStore } from './scores.js';
 import { computeTransitions, type Transition, type TransitionResult } from './transitions.js';
 
 export interface EvaluationSummary {
@@ -72,7 +72,11 @@ const WRITE_CHUNK = 500;
 export const DEFAULT_HOLD: HoldConfig = { resolveRatio: 0.5, minResolved: 10 };
 
 export class FindingsService {
-  constructor(private readonly d: FindingsDeps) {}
+  private readonly scores: ScoreStore;
+
+  constructor(private readonly d: FindingsDeps) {
+    this.scores = new ScoreStore(d.redis, d.prefix);
+  }
 
   private key = (s: string) => `${this.d.prefix}:${s}`;
 
@@ -256,7 +260,7 @@ export class FindingsService {
       );
     }
     const findings = await this.all();
-    await this.writeScores(findings, credentials, lease);
+    await this.scores.write(findings, credentials, lease);
     const summary: EvaluationSummary = {
       scanId,
       evaluatedAt: now.toISOString(),
@@ -330,49 +334,12 @@ export class FindingsService {
     return raw ? (JSON.parse(raw) as EvaluationSummary) : null;
   }
 
-  /** Recompute every score from the findings just applied (scores read findings; credentials only for their kind and expiry). */
-  private async writeScores(
-    findings: readonly Finding[],
-    credentials: readonly Credential[],
-    lease: Lease,
-  ): Promise<void> {
-    const byCred = new Map<string, Finding[]>();
-    for (const f of findings) {
-      if (f.state !== 'open') continue;
-      const list = byCred.get(f.credentialId);
-      if (list) list.push(f);
-      else byCred.set(f.credentialId, [f]);
-    }
-    const inventory = new Map(credentials.map((c) => [c.id, c]));
-    const creds = [...byCred.entries()].map(([id, fs]) => scoreCredential(id, fs, inventory.get(id)));
-    const agentIds = [...new Set(creds.map((c) => c.agentId).filter((a): a is string => a !== null))];
-    const agents = agentIds.map((a) => scoreAgent(a, creds));
-    const writes: Effect[] = [
-      { op: 'del', key: this.key('scores:credentials') },
-      { op: 'del', key: this.key('scores:agents') },
-      ...creds.map(
-        (c): Effect => ({
-          op: 'hset',
-          key: this.key('scores:credentials'),
-          field: c.credentialId,
-          value: JSON.stringify(c),
-        }),
-      ),
-      ...agents.map(
-        (a): Effect => ({ op: 'hset', key: this.key('scores:agents'), field: a.agentId, value: JSON.stringify(a) }),
-      ),
-    ];
-    for (let i = 0; i < writes.length; i += WRITE_CHUNK) await lease.write(writes.slice(i, i + WRITE_CHUNK));
-  }
-
   async credentialScore(id: string): Promise<CredentialScore | null> {
-    const raw = await this.d.redis.hget(this.key('scores:credentials'), id);
-    return raw ? (JSON.parse(raw) as CredentialScore) : null;
+    return this.scores.credential(id);
   }
 
   async agentScore(id: string): Promise<AgentScore | null> {
-    const raw = await this.d.redis.hget(this.key('scores:agents'), id);
-    return raw ? (JSON.parse(raw) as AgentScore) : null;
+    return this.scores.agent(id);
   }
 }
 

@@ -13,15 +13,13 @@ import type { App } from '../../src/main.js';
 import { RedisErrorLog } from '../../src/queue/connection.js';
 import { ids, JobNames } from '../../src/queue/names.js';
 import { bullPrefix, closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
+import { openWatchConnection, ScanJobFailedError, ScanWatch } from '../../src/queue/watch.js';
 import {
   DELIVERY_WAIT_CAP_MS,
   deliveryLine,
   deliveryTimeoutMs,
-  openWatchConnection,
-  ScanJobFailedError,
-  ScanWatch,
   watchDeliveries,
-} from '../../src/queue/watch.js';
+} from '../../src/queue/watch-deliveries.js';
 import { testApp, writeTestFiles } from '../support/app.js';
 import { useRedis } from '../support/redis.js';
 

@@ -14,13 +14,8 @@ import { redisWhere } from '../../queue/connection.js';
 import { ids, JobNames } from '../../queue/names.js';
 import { closeQueues, createQueues, redisErrorLog, startWorkers } from '../../queue/runtime.js';
 import { closeSettled } from '../../queue/settle.js';
-import {
-  type DeliveryReport,
-  deliveryLine,
-  openWatchConnection,
-  ScanWatch,
-  watchDeliveries,
-} from '../../queue/watch.js';
+import { openWatchConnection, ScanWatch } from '../../queue/watch.js';
+import { type DeliveryReport, deliveryLine, watchDeliveries } from '../../queue/watch-deliveries.js';
 import { newScanId } from '../../scan/orchestrator.js';
 import { type GlobalOptions, type Io, progressReporter, runCommand, scanExitCode, withApp } from '../context.js';
 import { summaryText } from '../format.js';
