@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `credwarden` command line. Commands are thin: parse, call a service, print. */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
@@ -64,8 +66,31 @@ export function onBrokenPipe(stream: NodeJS.WritableStream, handle: () => void):
   });
 }
 
-const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isEntry) {
+/**
+ * Whether `moduleUrl` is the script Node was started with (`argv1`, i.e. `process.argv[1]`). Node
+ * keeps argv[1] as typed (made absolute) but loads the main module by its real path, so the two
+ * are compared after realpath: `npm install -g`, `npm link` and `npx` start the bin through a
+ * symlink, and `node dist/src/cli/main` leaves out the extension Node's resolution adds.
+ */
+export function isEntryPoint(argv1: string | undefined, moduleUrl: string): boolean {
+  if (!argv1) return false;
+  let self: string;
+  try {
+    self = realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+  for (const candidate of [argv1, `${argv1}.js`]) {
+    try {
+      if (realpathSync(candidate) === self) return true;
+    } catch {
+      // not there under that name: try the next one
+    }
+  }
+  return false;
+}
+
+if (isEntryPoint(process.argv[1], import.meta.url)) {
   onBrokenPipe(process.stdout, () => process.exit(0));
   onBrokenPipe(process.stderr, () => {});
   run(process.argv.slice(2)).then((code) => {
