@@ -66,7 +66,7 @@ export const CLAIM_TTL_MS = 1000;
 /** Per script call: bounded so one call never blocks Redis for long. */
 export const DEFAULT_MAX_BATCH = 1000;
 export const DEFAULT_MAX_BATCH_BYTES = 1 << 20;
-export const UNCLAIM_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+export { COMPARE_AND_DELETE_LUA as UNCLAIM_LUA } from '../util/lease.js';
 
 export type AppendCommand = (...keysThenArgs: string[]) => Promise<[number, number, string | null]>;
 

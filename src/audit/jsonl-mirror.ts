@@ -3,9 +3,9 @@
  * holding seq N. It is the copy an auditor takes away; Redis stays the system of record.
  *
  * Redis keys:
- *   <prefix>:audit:mirror-lock:<sha1(absolute path)>  String lock (SET NX PX) held while writing,
- *   so workers sharing one file never interleave lines. Released and extended by compare-on-token
- *   Lua; a holder that lost it stops before its next write.
+ *   <prefix>:audit:mirror-lock:<sha1(absolute path)>  A lease (util/lease.ts) held while writing,
+ *   so workers sharing one file never interleave lines: renewed while the sync runs and once more
+ *   before each write; a holder that lost it stops before its next write.
  *
  * sync(log): under the lock, finds the file's last seq (cached with the file's device, inode and
  * size; re-read from the tail only when those change), checks that Redis still holds that same
@@ -14,11 +14,12 @@
  * line (a crash mid-write) is repaired: completed with "\n" if it is a whole event, else cut off
  * and copied again from Redis.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { CwError, ErrorCodes } from '../errors.js';
+import { Lease } from '../util/lease.js';
 import {
   type AuditEvent,
   type AuditHead,
@@ -47,12 +48,6 @@ interface Tail {
   size: number;
 }
 
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const EXTEND_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-
-type LockCommand = (key: string, token: string, ttl?: number) => Promise<number>;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const tampered = (msg: string): CwError => new CwError(ErrorCodes.AUDIT_TAMPERED, msg);
 
 export class JsonlMirror implements AuditMirror {
@@ -79,11 +74,6 @@ export class JsonlMirror implements AuditMirror {
     this.ttl = opts.lockTtlMs ?? 3000;
     this.wait = opts.lockWaitMs ?? 15_000;
     this.batch = opts.batch ?? 1000;
-    const r = redis as unknown as Record<string, unknown>;
-    if (typeof r.cwAuditLockRelease !== 'function') {
-      redis.defineCommand('cwAuditLockRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
-      redis.defineCommand('cwAuditLockExtend', { numberOfKeys: 1, lua: EXTEND_LUA });
-    }
   }
 
   /**
@@ -169,41 +159,27 @@ export class JsonlMirror implements AuditMirror {
     }
   }
 
-  private lockCommand(name: 'cwAuditLockRelease' | 'cwAuditLockExtend'): LockCommand {
-    return (this.redis as unknown as Record<string, LockCommand>)[name]!.bind(this.redis);
-  }
-
   private async syncLocked(log: AuditReader): Promise<number> {
-    const token = randomUUID();
-    const deadline = Date.now() + this.wait;
-    while ((await this.redis.set(this.lockKey, token, 'PX', this.ttl, 'NX')) !== 'OK') {
-      if (Date.now() > deadline) {
-        throw new CwError(ErrorCodes.AUDIT, `audit mirror ${this.path}: lock still held after ${this.wait} ms`, {
-          retryable: true,
-        });
-      }
-      await sleep(5 + Math.random() * 20);
-    }
-    // Renewed while this writer works, so the lease can be short: a writer killed mid-sync holds
-    // the file up for at most lockTtlMs. ensureOwned still checks it before every write.
-    const renew = setInterval(
-      () => void this.lockCommand('cwAuditLockExtend')(this.lockKey, token, this.ttl).catch(() => undefined),
-      Math.max(50, Math.floor(this.ttl / 3)),
-    );
-    renew.unref();
+    // Renewed while this writer works, so it can be short: a writer killed mid-sync holds the file
+    // up for at most lockTtlMs. ensureOwned renews it once more before every write, as a fence.
+    const lease = await Lease.acquire(this.redis, this.lockKey, {
+      ttlMs: this.ttl,
+      waitMs: this.wait,
+      what: `the audit mirror ${this.path}`,
+      code: ErrorCodes.AUDIT,
+    });
     try {
-      return await this.copy(log, token);
+      return await this.copy(log, lease);
     } catch (err) {
       this.cache = undefined;
       this.dirReady = false;
       throw err;
     } finally {
-      clearInterval(renew);
-      await this.lockCommand('cwAuditLockRelease')(this.lockKey, token).catch(() => undefined);
+      await lease.release();
     }
   }
 
-  private async copy(log: AuditReader, token: string): Promise<number> {
+  private async copy(log: AuditReader, lease: Lease): Promise<number> {
     if (!this.dirReady) {
       await mkdir(dirname(this.path), { recursive: true });
       this.dirReady = true;
@@ -237,7 +213,7 @@ export class JsonlMirror implements AuditMirror {
             lines += `${text}\n`;
             tail = { seq: e.seq, hash: e.hash, size: tail.size };
           }
-          await this.ensureOwned(fh, token, tail.size);
+          await this.ensureOwned(fh, lease, tail.size);
           await fh.appendFile(lines, 'utf8');
           tail.size += Buffer.byteLength(lines, 'utf8');
           written += entries.length;
@@ -256,8 +232,8 @@ export class JsonlMirror implements AuditMirror {
   }
 
   /** Before each write: the lock is still ours and nobody else grew the file. */
-  private async ensureOwned(fh: FileHandle, token: string, size: number): Promise<void> {
-    if ((await this.lockCommand('cwAuditLockExtend')(this.lockKey, token, this.ttl)) !== 1) {
+  private async ensureOwned(fh: FileHandle, lease: Lease, size: number): Promise<void> {
+    if (!(await lease.renewNow())) {
       throw new CwError(ErrorCodes.AUDIT, `audit mirror ${this.path}: lost the lock mid-write`, { retryable: true });
     }
     const now = (await fh.stat()).size;

@@ -6,6 +6,8 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { CwError } from '../errors.js';
+import { Lease } from '../util/lease.js';
 import { JobNames, SCHEDULER_ID, type StartScanPayload } from './names.js';
 
 export interface ScheduleState {
@@ -20,9 +22,15 @@ export async function upsertDiscoverSchedule(
   prefix: string,
   pattern: string,
 ): Promise<ScheduleState> {
-  const lock = `${prefix}:schedule-lock`;
-  const got = (await redis.set(lock, String(process.pid), 'PX', 30_000, 'NX')) === 'OK';
-  if (got) {
+  // Held for the upsert only; a worker that dies holding it frees it when the lease lapses.
+  const lease = await Lease.acquire(redis, `${prefix}:schedule-lock`, { ttlMs: 30_000, what: 'the schedule' }).catch(
+    (err: unknown) => {
+      if (err instanceof CwError && err.retryable) return null; // another worker is upserting it now
+      throw err;
+    },
+  );
+  const got = lease !== null;
+  if (lease) {
     const data: StartScanPayload = { trigger: 'schedule' };
     await scanQueue.upsertJobScheduler(
       SCHEDULER_ID,
@@ -38,6 +46,8 @@ export async function upsertDiscoverSchedule(
         },
       },
     );
+    // Not released: the lease keeps a fleet booting at once from upserting over and over.
+    lease.stopRenewing();
   }
   const s = await scanQueue.getJobScheduler(SCHEDULER_ID);
   return { upserted: got, pattern: s?.pattern ?? pattern, next: s?.next ?? null };

@@ -11,10 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CwError, ErrorCodes } from '../errors.js';
+import { CwError, type ErrorCode, ErrorCodes } from '../errors.js';
 import { CHECK_EFFECTS_LUA, type Effect, encodeEffects, KeyTable } from './effects.js';
 
-const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Compare-and-delete: the one way a token-held key is released (leases, the audit claim). */
+export const COMPARE_AND_DELETE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 // KEYS[1] the lease, then effect keys. ARGV[1] token, ARGV[2] effect count, then the effects.
 const FENCED_LUA = `${CHECK_EFFECTS_LUA}
@@ -31,6 +32,8 @@ export interface LeaseOptions {
   waitMs?: number;
   /** What the lease guards, for error messages ("the inventory"). */
   what: string;
+  /** The code of the retryable error when it cannot be had or is lost; default CW_ERR_QUEUE. */
+  code?: ErrorCode;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +63,7 @@ export class Lease {
       if (Date.now() >= deadline) {
         const ttl = await redis.pttl(key);
         throw new CwError(
-          ErrorCodes.QUEUE,
+          opts.code ?? ErrorCodes.QUEUE,
           `${opts.what} is held by another worker (lease ${key}, ${ttl > 0 ? `${Math.ceil(ttl / 1000)} s left` : 'expiring'}); will be retried`,
           { retryable: true },
         );
@@ -77,7 +80,9 @@ export class Lease {
   /** Throws a retryable CwError(QUEUE) once the lease is lost. */
   assertHeld(): void {
     if (this.lost !== undefined) {
-      throw new CwError(ErrorCodes.QUEUE, `lost the lease on ${this.opts.what}: ${this.lost}`, { retryable: true });
+      throw new CwError(this.opts.code ?? ErrorCodes.QUEUE, `lost the lease on ${this.opts.what}: ${this.lost}`, {
+        retryable: true,
+      });
     }
   }
 
@@ -102,9 +107,22 @@ export class Lease {
     }
   }
 
+  /** Renews now and says whether the lease is still this holder's (a fence before a write). */
+  async renewNow(): Promise<boolean> {
+    if (this.lost !== undefined) return false;
+    const r = await this.redis.eval(RENEW_LUA, 1, this.key, this.token, String(this.opts.ttlMs));
+    if (r !== 1) this.markLost('another holder has it now');
+    return r === 1;
+  }
+
+  /** Stops renewing and leaves the lease to lapse by itself (a hold that outlives its work). */
+  stopRenewing(): void {
+    this.stop();
+  }
+
   async release(): Promise<void> {
     this.stop();
-    await this.redis.eval(RELEASE_LUA, 1, this.key, this.token).catch(() => undefined);
+    await this.redis.eval(COMPARE_AND_DELETE_LUA, 1, this.key, this.token).catch(() => undefined);
   }
 
   private startRenewing(): void {
