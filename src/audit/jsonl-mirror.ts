@@ -3,9 +3,9 @@
  * holding seq N. It is the copy an auditor takes away; Redis stays the system of record.
  *
  * Redis keys:
- *   <prefix>:audit:mirror-lock:<sha1(absolute path)>  A lease (util/lease.ts) held while writing,
- *   so workers sharing one file never interleave lines: renewed while the sync runs and once more
- *   before each write; a holder that lost it stops before its next write.
+ *   <prefix>:audit:mirror-lock:<sha1(path)>  A lease (util/lease.ts) on the file at that absolute
+ *   path, held while writing, so workers sharing one file never interleave lines: renewed while
+ *   the sync runs and once more before each write; a holder that lost it stops before its next write.
  *
  * sync(log): under the lock, finds the file's last seq (cached with the file's device, inode and
  * size; re-read from the tail only when those change), checks that Redis still holds that same

@@ -3,6 +3,10 @@
  * place, so upserting on every deploy is safe; workers call this under a short Redis lock so a
  * fleet booting at once does not race (bullmq#3272). Schedules are never removed and re-added
  * (bullmq#3063).
+ *
+ * Redis keys (prefix P):
+ *   P:schedule-lock   string  the lease of the worker upserting the schedule (left to lapse)
+ *   P:bull:*                  BullMQ's own keys (queues, job schedulers)
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
