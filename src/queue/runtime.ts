@@ -1,15 +1,8 @@
 /**
- * Queues and workers for one process. Every queue has exactly one processor, checked at startup
- * (a job name with no processor stops startup). Shutdown closes the workers with a deadline:
- * BullMQ's close() waits for active jobs without a timeout, so the deadline is enforced here.
+ * The queues of one process (producers) and their Redis error logging. The workers that consume
+ * them are wired in jobs/workers.ts, beside the processors they run.
  */
-import { type Processor, Queue, Worker } from 'bullmq';
-import { deliverProcessor } from '../../jobs/deliver.processor.js';
-import { discoverProcessor } from '../../jobs/discover.processor.js';
-import { evaluateProcessor } from '../../jobs/evaluate.processor.js';
-import { finalizeProcessor } from '../../jobs/finalize.processor.js';
-import { startScanProcessor } from '../../jobs/start-scan.processor.js';
-import { CwError, ErrorCodes } from '../errors.js';
+import { Queue } from 'bullmq';
 import type { App } from '../main.js';
 import { RedisErrorLog } from './connection.js';
 import {
@@ -19,11 +12,9 @@ import {
   type EvaluatePayload,
   type FinalizePayload,
   ids,
-  JobNames,
   QueueNames,
   type StartScanPayload,
 } from './names.js';
-import { untilSettled } from './settle.js';
 
 export interface Queues {
   scan: Queue<StartScanPayload>;
@@ -96,119 +87,6 @@ export function createQueues(app: App): Queues {
     }
   });
   return q;
-}
-
-export interface Workers {
-  workers: Worker[];
-  close(deadlineMs: number): Promise<{ graceful: boolean }>;
-}
-
-export function startWorkers(app: App, queues: Queues): Workers {
-  const connection = { url: app.config.redis.url, maxRetriesPerRequest: null };
-  const w = app.config.worker;
-  const base = {
-    connection,
-    prefix: bullPrefix(app),
-    // A killed worker's job goes back to wait after its lease lapses and the next stalled check.
-    lockDuration: w.leaseSeconds * 1000,
-    stalledInterval: w.stalledCheckSeconds * 1000,
-    maxStalledCount: w.maxStalledCount,
-    removeOnComplete: { age: 7 * 86_400, count: 5000 },
-    removeOnFail: { age: 30 * 86_400 },
-  };
-  const processors: Record<string, { queue: string; fn: Processor; concurrency: number }> = {
-    [JobNames.startScan]: {
-      queue: QueueNames.scan,
-      fn: startScanProcessor({
-        orchestrator: app.orchestrator,
-        discoverQueue: queues.discover,
-        inventoryQueue: queues.inventory,
-        scanTimeoutMs: app.config.scan.timeoutSeconds * 1000,
-      }) as Processor,
-      concurrency: 1,
-    },
-    [JobNames.discover]: {
-      queue: QueueNames.discover,
-      fn: discoverProcessor(app.orchestrator) as Processor,
-      concurrency: app.config.worker.discoverConcurrency,
-    },
-    [JobNames.finalize]: {
-      queue: QueueNames.inventory,
-      fn: finalizeProcessor(app.orchestrator, queues.evaluate) as Processor,
-      concurrency: 1,
-    },
-    [JobNames.evaluate]: {
-      queue: QueueNames.evaluate,
-      fn: evaluateProcessor({
-        findings: app.findings,
-        alerts: app.alerts,
-        alertQueues: queues.alerts,
-        delivery: app.config.alerts.delivery,
-      }) as Processor,
-      concurrency: 1,
-    },
-  };
-  // Worker 'error' events (their connections, the blocking one included) log through one rate-limited reporter.
-  const errors = redisErrorLog(app);
-  // deliver runs on one queue per sink (below); every other job name needs its processor here.
-  for (const name of Object.values(JobNames)) {
-    if (name !== JobNames.deliver && !processors[name])
-      throw new CwError(ErrorCodes.QUEUE, `job "${name}" has no processor`);
-  }
-  const workers = Object.entries(processors).map(([name, p]) => {
-    const w = new Worker(
-      p.queue,
-      async (job, token, signal) => {
-        if (job.name !== name)
-          throw new CwError(ErrorCodes.QUEUE, `queue ${p.queue} has no processor for job "${job.name}"`);
-        return p.fn(job, token, signal);
-      },
-      { ...base, concurrency: p.concurrency },
-    );
-    w.on('failed', (job, err) => app.log.error({ queue: p.queue, jobId: job?.id, err: err.message }, 'job failed'));
-    errors.watch(w, `worker ${p.queue}`);
-    return w;
-  });
-  const deliver = deliverProcessor(app.alerts) as Processor;
-  for (const s of app.config.alerts.sinks) {
-    const queue = alertQueueName(s.name);
-    // The per-sink rate limit: BullMQ limiters hold across every worker on the queue.
-    const w = new Worker(queue, deliver, {
-      ...base,
-      concurrency: 2,
-      limiter: { max: s.rateLimit.max, duration: s.rateLimit.perSeconds * 1000 },
-    });
-    w.on('failed', (job, err) => app.log.warn({ queue, jobId: job?.id, err: err.message }, 'alert delivery failed'));
-    errors.watch(w, `worker ${queue}`);
-    workers.push(w);
-  }
-  return {
-    workers,
-    async close(deadlineMs) {
-      // A connection still reconnecting after a Redis restart would make BullMQ's close hang (settle.ts).
-      await untilSettled(workers, Math.min(deadlineMs, 10_000));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((r) => {
-        timer = setTimeout(() => r('timeout'), deadlineMs);
-      });
-      const closed = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
-      const outcome = await Promise.race([closed, deadline]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        // BullMQ's close(true) returns the graceful close already in progress, which waits for the
-        // stuck job; so abort the jobs (processors pass the signal on to every SDK call), give them
-        // a moment to unwind, then drop the connections. Abandoned jobs are retried as stalled.
-        for (const w of workers) w.cancelAllJobs('shutdown deadline passed');
-        const unwound = await Promise.race([
-          closed.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
-        ]);
-        if (!unwound) await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
-        return { graceful: false };
-      }
-      return { graceful: true };
-    },
-  };
 }
 
 export async function closeQueues(q: Queues): Promise<void> {

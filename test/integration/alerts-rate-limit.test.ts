@@ -1,9 +1,10 @@
 /** Per-receiver rate limits: each sink's own queue carries a BullMQ limiter that spaces its sends. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers, type Workers } from '../../jobs/workers.js';
 import type { Notification } from '../../src/alerts/types.js';
 import type { App } from '../../src/main.js';
 import { ids, JobNames } from '../../src/queue/names.js';
-import { closeQueues, createQueues, type Queues, startWorkers, type Workers } from '../../src/queue/runtime.js';
+import { closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
 import { sleep } from '../../src/util/concurrency.js';
 import { testApp, writeTestFiles } from '../support/app.js';
 import type { Receiver } from '../support/receivers/server.js';

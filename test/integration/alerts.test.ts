@@ -18,12 +18,13 @@ import {
   TagUserCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers, type Workers } from '../../jobs/workers.js';
 import type { Io } from '../../src/cli/context.js';
 import { run } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/clock.js';
 import type { App } from '../../src/main.js';
 import { ids, JobNames } from '../../src/queue/names.js';
-import { closeQueues, createQueues, type Queues, startWorkers, type Workers } from '../../src/queue/runtime.js';
+import { closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
 import { sleep } from '../../src/util/concurrency.js';
 import { ACCOUNT_A, registry, type SeededEstate, seedEstate } from '../fixtures/aws-estate.js';
 import { type TestAppFiles, testApp, useMotoCredentialsEnv, writeTestFiles } from '../support/app.js';

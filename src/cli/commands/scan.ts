@@ -9,10 +9,11 @@
  * naming the step. Deliveries still pending at their deadline, or failed, are reported: exit 1.
  */
 import type { Command } from 'commander';
+import { startWorkers } from '../../../jobs/workers.js';
 import { CwError, ErrorCodes } from '../../errors.js';
 import { redisWhere } from '../../queue/connection.js';
 import { ids, JobNames } from '../../queue/names.js';
-import { closeQueues, createQueues, redisErrorLog, startWorkers } from '../../queue/runtime.js';
+import { closeQueues, createQueues, redisErrorLog } from '../../queue/runtime.js';
 import { closeSettled } from '../../queue/settle.js';
 import { openWatchConnection, ScanWatch } from '../../queue/watch.js';
 import { type DeliveryReport, deliveryLine, watchDeliveries } from '../../queue/watch-deliveries.js';

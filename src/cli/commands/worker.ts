@@ -1,7 +1,8 @@
 /** `credwarden worker`: the long-running service. Upserts the schedule, runs the queues, shuts down within a deadline. */
 import type { Command } from 'commander';
+import { startWorkers } from '../../../jobs/workers.js';
 import { SCHEDULER_ID } from '../../queue/names.js';
-import { closeQueues, createQueues, startWorkers } from '../../queue/runtime.js';
+import { closeQueues, createQueues } from '../../queue/runtime.js';
 import { upsertDiscoverSchedule } from '../../queue/scheduler.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
 
