@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `npm run demo`: a full scan of a local demo estate. Sets itself up (npm ci, build, moto venv),
-# starts moto_server, seeds a multi-account AWS estate and a Vault estate, then runs credwarden
-# for real: `scan --once` through the queues, `inventory`, and `audit verify`.
+# `npm run demo`: a full scan of a local demo estate. Sets itself up (npm ci, build, the moto and
+# OpenBao venvs), starts moto_server, seeds a multi-account AWS estate and a Vault estate, then runs
+# credwarden for real: `scan --once` through the queues, `inventory`, and `audit verify`.
 # Vault: if VAULT_ADDR is set (with an admin VAULT_TOKEN), that Vault is seeded and scanned;
-# otherwise a local stand-in built on credwarden's Vault test double is started, and the output
-# says so. Redis comes from REDIS_URL (default redis://127.0.0.1:6379); the demo uses its own key
-# prefix and clears it first.
+# otherwise a real OpenBao dev server (`bao` from .venv/openbao, in memory, on a free port, with a
+# random root token) is started for the demo and stopped when it ends. Leases come from the
+# database engine against the PostgreSQL at CW_DEMO_POSTGRES (default 127.0.0.1:5432, trust auth)
+# when it is reachable; otherwise the demo says it seeded none. Redis comes from REDIS_URL (default
+# redis://127.0.0.1:6379); the demo uses its own key prefix and clears it first.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -30,19 +32,32 @@ if [ -n "${VAULT_ADDR:-}" ]; then
   [ -n "${VAULT_TOKEN:-}" ] || { echo "demo: VAULT_ADDR is set but VAULT_TOKEN (an admin token for seeding) is not" >&2; exit 2; }
   echo "demo: seeding the real Vault at $VAULT_ADDR" >&2
   VAULT_DEMO_ADDR="$VAULT_ADDR"
+  VAULT_DEMO_LEASES="[aws/creds/, database/creds/]"
+  VAULT_DEMO_AWS_MOUNTS="[aws]"
   CW_DEMO_VAULT_TOKEN="$(npx tsx scripts/demo/seed-vault.ts)"
 else
-  READY="$DEMO/vault-standin.json"
-  rm -f "$READY"
-  node --import tsx scripts/demo/vault-standin.ts "$READY" > "$DEMO/vault-standin.log" 2>&1 &
-  STANDIN_PID=$!
-  trap 'kill $STANDIN_PID 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do [ -s "$READY" ] && break; sleep 0.1; done
-  [ -s "$READY" ] || { echo "demo: the Vault stand-in did not start (see $DEMO/vault-standin.log)" >&2; exit 2; }
-  VAULT_DEMO_ADDR="$(node -e 'process.stdout.write(require(process.argv[1]).address)' "$(pwd)/$READY")"
-  CW_DEMO_VAULT_TOKEN="$(node -e 'process.stdout.write(require(process.argv[1]).scannerToken)' "$(pwd)/$READY")"
-  rm -f "$READY"
-  echo "demo: VAULT_ADDR is not set, so Vault is a LOCAL STAND-IN built on credwarden's Vault test double (a model of Vault's HTTP API, not a real Vault) at $VAULT_DEMO_ADDR" >&2
+  BAO=.venv/openbao/bin/bao
+  BAO_PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')"
+  BAO_ROOT="$(node -e 'process.stdout.write("demo-root-"+require("crypto").randomBytes(16).toString("hex"))')"
+  VAULT_DEMO_ADDR="http://127.0.0.1:$BAO_PORT"
+  # OpenBao has no AWS secrets engine: its leases come from the database engine only.
+  VAULT_DEMO_LEASES="[database/creds/]"
+  VAULT_DEMO_AWS_MOUNTS="[]"
+  # The root token goes through the environment, not the command line; none of the caller's
+  # VAULT_*/BAO_* settings reach the server. -dev-no-store-token: nothing is written to ~/.vault-token.
+  env -u BAO_ADDR -u BAO_TOKEN -u VAULT_TOKEN -u VAULT_NAMESPACE BAO_DEV_ROOT_TOKEN_ID="$BAO_ROOT" \
+    "$BAO" server -dev -dev-no-store-token -dev-listen-address="127.0.0.1:$BAO_PORT" > "$DEMO/openbao.log" 2>&1 &
+  BAO_PID=$!
+  stop_openbao() {
+    # Revoke the database leases first: that drops the PostgreSQL users they created.
+    BAO_ROOT="$BAO_ROOT" node -e 'fetch(process.argv[1]+"/v1/sys/leases/revoke-prefix/database/creds",{method:"PUT",headers:{"X-Vault-Token":process.env.BAO_ROOT},body:"{\"sync\":true}",signal:AbortSignal.timeout(5000)}).catch(()=>{})' "$VAULT_DEMO_ADDR" 2>/dev/null || true
+    kill "$BAO_PID" 2>/dev/null || true
+  }
+  trap stop_openbao EXIT
+  BAO_ROOT="$BAO_ROOT" node -e 'const a=process.argv[1],t=process.env.BAO_ROOT;const end=Date.now()+30000;(async()=>{for(;;){try{const h=await fetch(a+"/v1/sys/health");const s=await fetch(a+"/v1/auth/token/lookup-self",{headers:{"X-Vault-Token":t}});if(h.status===200&&s.status===200)process.exit(0)}catch{}if(Date.now()>end)process.exit(1);await new Promise(r=>setTimeout(r,100))}})()' "$VAULT_DEMO_ADDR" \
+    || { echo "demo: OpenBao did not start on $VAULT_DEMO_ADDR (see $DEMO/openbao.log)" >&2; exit 2; }
+  echo "demo: VAULT_ADDR is not set, so Vault is a local OpenBao dev server ($("$BAO" version | cut -d' ' -f1,2), from .venv/openbao; in memory, stopped when the demo ends) at $VAULT_DEMO_ADDR" >&2
+  CW_DEMO_VAULT_TOKEN="$(VAULT_ADDR="$VAULT_DEMO_ADDR" VAULT_TOKEN="$BAO_ROOT" CW_DEMO_POSTGRES="${CW_DEMO_POSTGRES:-127.0.0.1:5432}" npx tsx scripts/demo/seed-vault.ts)"
 fi
 export CW_DEMO_VAULT_TOKEN
 
@@ -61,8 +76,8 @@ vault:
     token: "\${env:CW_DEMO_VAULT_TOKEN}"
     namespaces: [root]
     approleMounts: [approle]
-    leasePrefixes: [aws/creds/]
-    awsMounts: [aws]
+    leasePrefixes: $VAULT_DEMO_LEASES
+    awsMounts: $VAULT_DEMO_AWS_MOUNTS
 registry: agents.yaml
 audit: { file: audit.jsonl }
 scan: { timeoutSeconds: 120 }
@@ -80,4 +95,6 @@ echo; echo "\$ credwarden score --agent invoice-bot"; cw score --agent invoice-b
 echo; echo "\$ credwarden audit verify"; cw audit verify
 echo
 echo "demo: config in $DEMO/credwarden.yaml, audit trail in $DEMO/audit.jsonl; moto keeps running (scripts/moto-server.sh stop)."
-echo "demo: the Vault stand-in stops with the demo; set VAULT_ADDR and an admin VAULT_TOKEN to seed and scan a real Vault instead."
+if [ -z "${VAULT_ADDR:-}" ]; then
+  echo "demo: the OpenBao dev server stops with the demo; set VAULT_ADDR and an admin VAULT_TOKEN to seed and scan another Vault instead."
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up shared by `npm test` and `npm run demo`: dependencies from the lock file, the compiled
-# CLI, and moto_server in a project-local venv. Idempotent and quick when nothing changed.
+# CLI, moto_server and OpenBao (`bao`) in project-local venvs. Idempotent and quick when nothing
+# changed: each venv is installed once and then only checked against its requirements file's hash.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -17,3 +18,4 @@ fi
 echo "setup: building the CLI (tsc)" >&2
 npx tsc -p tsconfig.json
 bash scripts/moto-venv.sh
+bash scripts/openbao-venv.sh

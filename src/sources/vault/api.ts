@@ -101,7 +101,11 @@ export class VaultApi {
       )
       .join('; ');
     if (status === 403) {
-      const invalid = /invalid token/.test(text);
+      // A token the server does not know (missing, expired, revoked): HashiCorp Vault sends two
+      // errors, "permission denied" and "invalid token"; OpenBao one bare, unwrapped "permission
+      // denied". An ACL denial of a valid token is multierror text ("1 error occurred: …") on both.
+      const raw = body?.errors ?? [];
+      const invalid = /invalid token/.test(text) || (raw.length === 1 && raw[0] === 'permission denied');
       return new CwError(
         ErrorCodes.VAULT_PERMISSION,
         invalid

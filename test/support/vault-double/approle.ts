@@ -66,11 +66,12 @@ export function hasConstraint(r: Role): boolean {
   return r.bindSecretId || r.secretIdBoundCidrs.length > 0 || r.tokenBoundCidrs.length > 0;
 }
 
+/** The role read data as OpenBao returns it (`secret_id_bound_cidrs` is null when unset). */
 export function roleReadData(r: Role): Record<string, unknown> {
   const d: Record<string, unknown> = {
     bind_secret_id: r.bindSecretId,
     local_secret_ids: r.localSecretIds,
-    secret_id_bound_cidrs: r.secretIdBoundCidrs,
+    secret_id_bound_cidrs: r.secretIdBoundCidrs.length > 0 ? r.secretIdBoundCidrs : null,
     secret_id_num_uses: r.secretIdNumUses,
     secret_id_ttl: r.secretIdTtl,
     token_bound_cidrs: r.tokenBoundCidrs,
@@ -80,6 +81,7 @@ export function roleReadData(r: Role): Record<string, unknown> {
     token_num_uses: r.tokenNumUses,
     token_period: r.tokenPeriod,
     token_policies: r.tokenPolicies,
+    token_strictly_bind_ip: false,
     token_ttl: r.tokenTtl,
     token_type: r.tokenType,
   };
@@ -124,8 +126,19 @@ export function mintSecretId(state: VaultState, role: Role, input: MintInput): S
   };
   role.secretIds.set(entry.accessor, entry);
   role.secretIdsByValue.set(entry.secretId, entry);
-  state.noteDeadline(entry.expiration?.ms);
   return entry;
+}
+
+/** Past its TTL: still stored and listed until a tidy, but lookups and logins ignore it. */
+export function secretIdExpired(s: SecretId, nowMs: number): boolean {
+  return s.expiration !== null && s.expiration.ms <= nowMs;
+}
+
+/** AppRole tidy: drops every expired secret ID of every role on the mount. */
+export function tidySecretIds(mount: AppRoleMount, nowMs: number): void {
+  for (const role of mount.roles.values()) {
+    for (const s of [...role.secretIds.values()]) if (secretIdExpired(s, nowMs)) destroySecretId(role, s);
+  }
 }
 
 export function destroySecretId(role: Role, entry: SecretId): void {
@@ -165,7 +178,7 @@ export function login(
   if (role.bindSecretId) {
     if (!secretId) return 'missing secret_id';
     entry = role.secretIdsByValue.get(secretId);
-    if (!entry || (entry.expiration && entry.expiration.ms <= state.now())) return INVALID_LOGIN;
+    if (!entry || secretIdExpired(entry, state.now())) return INVALID_LOGIN;
     if (entry.cidrList.length > 0 && !entry.cidrList.some((c) => ipInCidr(remoteAddress, c))) {
       return `source address "${remoteAddress}" unauthorized through CIDR restrictions on the secret ID`;
     }

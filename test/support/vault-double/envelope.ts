@@ -1,7 +1,8 @@
 /**
- * What a handler returns (Reply) and how it goes on the wire, per vault-api.md §0:
- * - success: the full envelope (request_id … auth, plus mount_type), top-level copy of `data`
- *   only on the routes that ask for it;
+ * What a handler returns (Reply) and how it goes on the wire, per vault-api.md §0 as OpenBao
+ * 2.7 answers (the contract suite runs against both):
+ * - success: the full envelope (request_id … auth; no `mount_type`, which only HashiCorp Vault
+ *   sends), top-level copy of `data` only on the routes that ask for it;
  * - 204/202 with an empty body (Content-Type is still JSON, see http.ts);
  * - 404 `{"errors":[]}` for nil reads and empty lists;
  * - plain `logical.ErrorResponse` messages vs Go errors wrapped in multierror text;
@@ -72,18 +73,24 @@ export const goError = (status: number, ...messages: string[]): Reply => ({
   errors: [multierrorText(messages)],
 });
 
+/** An ACL denial of a valid token: a Go error, so multierror text. */
 export const permissionDenied = (): Reply => goError(403, 'permission denied');
-export const invalidToken = (): Reply => goError(403, 'permission denied', 'invalid token');
+/**
+ * A missing, unknown, expired or revoked token. OpenBao answers a bare `permission denied` (no
+ * multierror, no second `invalid token` error as HashiCorp Vault sends).
+ */
+export const invalidToken = (): Reply => ({ kind: 'errors', status: 403, errors: ['permission denied'] });
 export const unsupportedPath = (): Reply => goError(404, 'unsupported path');
 export const unsupportedOperation = (): Reply => goError(405, 'unsupported operation');
 export const sealed = (): Reply => ({ kind: 'errors', status: 503, errors: ['Vault is sealed'] });
 
 export const raw = (status: number, body: unknown): Reply => ({ kind: 'raw', status, body });
 
-/**
- * `logical.RespondWithStatusCode`: the whole envelope becomes the body, built inside the backend
- * before the router sets mount_type, so no `errors` key and an empty mount_type.
- */
+/** The warning every tidy endpoint answers with (202). */
+export const TIDY_STARTED =
+  "Tidy operation successfully started. Any information from the operation will be printed to OpenBao's server logs.";
+
+/** `logical.RespondWithStatusCode`: the whole envelope becomes the body, so no `errors` key. */
 export function rawEnvelope(status: number, data: Record<string, unknown>): Reply {
   return raw(status, {
     request_id: uuid(),
@@ -94,12 +101,10 @@ export function rawEnvelope(status: number, data: Record<string, unknown>): Repl
     wrap_info: null,
     warnings: null,
     auth: null,
-    mount_type: '',
   });
 }
 
 export interface RouteMeta {
-  mountType: string | null;
   injectTop: boolean;
 }
 
@@ -123,7 +128,6 @@ export function serialize(reply: Reply, meta: RouteMeta): { status: number; body
         warnings: reply.warnings,
         auth: reply.auth,
       };
-      if (meta.mountType !== null) env.mount_type = meta.mountType;
       if (meta.injectTop && reply.data) {
         for (const [k, v] of Object.entries(reply.data)) if (!(k in env)) env[k] = v;
       }

@@ -1,7 +1,8 @@
 /**
  * A stateful Vault double for tests: `startVaultDouble()` serves Vault's HTTP API on 127.0.0.1
- * (raw `net`, so the LIST verb works) following the shared reference vault-api.md, and
- * exposes an in-process seeding API on the returned object. Seeding calls never go through HTTP
+ * (raw `net`, so the LIST verb works) following the shared reference vault-api.md and, where the
+ * two differ, what OpenBao 2.7 answers (test/contract/vault-double.test.ts runs every wire rule
+ * against the double and against a real OpenBao dev server). It exposes an in-process seeding API on the returned object. Seeding calls never go through HTTP
  * and never appear in `requestLog`. Namespaces are addressed by path (`''` or `'root'` for the
  * root namespace, `'team-a'`, `'team-a/sub'`).
  *
@@ -40,8 +41,8 @@ export interface VaultDoubleOptions {
   /** Defaults to a ManualClock started at the real current time (time stands still until moved). */
   clock?: Clock;
   /**
-   * `sync` when a lease revoke request sends none. vault-api.md §3 says revocation is queued
-   * (202) by default, so this defaults to false.
+   * `sync` when a lease revoke request sends none. OpenBao (and Vault's docs) default to true, so
+   * a revoke is 204 unless the caller sends `sync: false` (202). Defaults to true.
    */
   leaseRevokeSyncDefault?: boolean;
 }
@@ -50,7 +51,7 @@ export interface TokenSpec {
   namespace?: string;
   policies?: string[];
   noDefaultPolicy?: boolean;
-  /** Parent token id. Default: the root token (root namespace) or an orphan (elsewhere). */
+  /** Parent token id. Default: the root token (in any namespace, as when root creates it over HTTP). */
   parent?: string;
   orphan?: boolean;
   displayName?: string;
@@ -90,7 +91,7 @@ export class VaultDouble {
     readonly state: VaultState,
     opts: VaultDoubleOptions,
   ) {
-    this.leaseRevokeSyncDefault = opts.leaseRevokeSyncDefault ?? false;
+    this.leaseRevokeSyncDefault = opts.leaseRevokeSyncDefault ?? true;
     const root = createToken(state, {
       ns: state.root,
       parent: null,
@@ -177,7 +178,8 @@ export class VaultDouble {
     if (spec.parent) {
       parent = this.state.tokensById.get(spec.parent) ?? null;
       if (!parent) throw new Error('parent token not found');
-    } else if (!spec.orphan && ns === this.state.root) {
+    } else if (!spec.orphan) {
+      // As if the root token created it, in whichever namespace (OpenBao: `orphan: false`).
       parent = this.state.tokensById.get(this.rootToken) ?? null;
     }
     const t = createToken(this.state, {

@@ -1,7 +1,7 @@
 /**
  * Leases (vault-api.md §3): ids `<request path>/<base62 24>` (+ `.nsID` outside root), the
  * `sys/leases/lookup` data shape (`last_renewal`, not `last_renewal_time`; nulls for unset
- * times), one-level hierarchical listing with trailing `/` for folders, prefix selection and
+ * times; OpenBao's `path`), one-level hierarchical listing with trailing `/` for folders, prefix selection and
  * renewal capped at the lease's maximum.
  */
 import type { Lease, Namespace, Token } from './model.js';
@@ -37,12 +37,14 @@ export function createLease(state: VaultState, input: CreateLeaseInput): Lease {
   return lease;
 }
 
+/** `sys/leases/lookup` data; OpenBao adds the lease's request `path` (the id without its last segment). */
 export function leaseLookupData(state: VaultState, lease: Lease): Record<string, unknown> {
   return {
     expire_time: lease.expireMs === null ? null : rfc3339Nano({ ms: lease.expireMs, subNs: lease.issue.subNs }),
     id: lease.id,
     issue_time: rfc3339Nano(lease.issue),
     last_renewal: lease.lastRenewal ? rfc3339Nano(lease.lastRenewal) : null,
+    path: lease.id.slice(0, lease.id.lastIndexOf('/')),
     renewable: lease.renewable,
     ttl: lease.expireMs === null ? 0 : secondsLeft(lease.expireMs, state.now()),
   };

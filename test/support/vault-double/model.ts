@@ -7,8 +7,10 @@ import type { AclRule, CompiledAcl } from '../../../src/sources/vault/acl-policy
 import type { Instant } from './util.js';
 
 export interface Namespace {
-  /** `root` for the root namespace, otherwise 5 base62 characters. */
+  /** `root` for the root namespace, otherwise 6 base62 characters (as OpenBao). */
   id: string;
+  /** OpenBao's namespace UUID (`key_info[…].uuid`). */
+  uuid: string;
   /** `''` for root, otherwise `a/` or `a/b/`. */
   path: string;
   parent: Namespace | null;
@@ -28,6 +30,10 @@ export interface StoredPolicy {
   name: string;
   text: string;
   rules: AclRule[];
+  /** 1 on the first write, +1 on each rewrite (OpenBao's `version`). */
+  version: number;
+  /** The last write (OpenBao's `modified`). */
+  modified: Instant;
 }
 
 export type TokenType = 'service' | 'batch';

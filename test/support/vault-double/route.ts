@@ -33,7 +33,7 @@ export type Handler = (ctx: Ctx) => Reply;
 export interface Route {
   /** Returns the params when the route serves this path in this namespace, else null. */
   match(path: string, ns: Namespace): string[] | null;
-  /** Reported as `mount_type` in envelopes. */
+  /** The type of the mount serving the route (informational: OpenBao sends no `mount_type`). */
   mountType: string;
   /** Copy `data` keys to the top level of the envelope (`injectDataIntoTopRoutes`). */
   injectTop?: boolean;

@@ -2,7 +2,7 @@
  * The request pipeline, in Vault's order (vault-api.md §0, §8, §9):
  *   /v1 prefix → method and `?list=` (ParseBool; bad value → 400 `{"errors":[]}`) → JSON body →
  *   namespace (X-Vault-Namespace + path prefix) → seal (503 except health/seal-status/unseal) →
- *   token (missing/invalid → 403 with two errors; num_uses spent) → ACL on the full path, LIST
+ *   token (missing/invalid → 403 bare `permission denied`; num_uses spent) → ACL on the full path, LIST
  *   paths with a trailing slash, plus sudo on root-protected paths (→ 403) → ONLY THEN routing
  *   (404 unsupported path / 405 unsupported operation) → handler → envelope.
  * So a caller without permission gets 403 even on paths that do not exist. Every request is
@@ -22,7 +22,7 @@ import {
 import type { WireRequest, WireResponse } from './http.js';
 import type { Namespace, Token } from './model.js';
 import type { Ctx, Op, Route } from './route.js';
-import type { VaultState } from './state.js';
+import { aclCapabilities, type VaultState } from './state.js';
 import { FieldError, parseBool } from './util.js';
 
 export interface RequestLogEntry {
@@ -102,7 +102,7 @@ export class Router {
   }
 
   private process(req: WireRequest): Outcome {
-    const plain: RouteMeta = { mountType: null, injectTop: false };
+    const plain: RouteMeta = { injectTop: false };
     const q = req.target.indexOf('?');
     const rawPath = q < 0 ? req.target : req.target.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : req.target.slice(q + 1));
@@ -205,7 +205,7 @@ export class Router {
       if (op === 'update' && route?.exists && !route.exists(ctx)) ctx.op = 'create';
       const acl = this.state.aclFor(token);
       if (acl !== 'root') {
-        const caps = acl.match(ns.path + aclPath, { list: op === 'list' }).capabilities;
+        const caps = aclCapabilities(acl, ns.path + aclPath, op === 'list');
         ctx.sudo = caps.has('sudo') && !caps.has('deny');
         if (caps.has('deny') || !caps.has(CAPABILITY[ctx.op]) || (needsSudo(aclPath) && !ctx.sudo)) {
           this.finish(spent);
@@ -218,7 +218,7 @@ export class Router {
       this.finish(spent);
       return done(this.notFound(ns, routePath));
     }
-    const meta: RouteMeta = { mountType: route.mountType, injectTop: route.injectTop ?? false };
+    const meta: RouteMeta = { injectTop: route.injectTop ?? false };
     const handler = route.handlers[ctx.op] ?? (ctx.op === 'create' ? route.handlers.update : undefined);
     if (!handler) {
       this.finish(spent);

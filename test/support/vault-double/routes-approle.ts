@@ -1,8 +1,10 @@
 /**
- * `auth/<approle mount>/*` routes (vault-api.md §2): LIST role; role/:name read, write (create vs
- * update by existence), delete; role-id; secret-id mint and LIST (missing role → 400); secret-id
- * and secret-id-accessor lookup/destroy (unknown accessor: raw-envelope 404 on lookup, Go error
- * 500 on destroy); login (unauthenticated); tidy (202 + warnings).
+ * `auth/<approle mount>/*` routes (vault-api.md §2, as OpenBao 2.7 answers): LIST role;
+ * role/:name read, write (create vs update by existence; no constraint → Go error 500), delete;
+ * role-id; secret-id mint and LIST (missing role → 400; expired secret IDs are still listed);
+ * secret-id and secret-id-accessor lookup/destroy (unknown accessor: raw-envelope 404 on lookup,
+ * Go error 500 on destroy; an expired one looks up as 204); login (unauthenticated); tidy (drops
+ * expired secret IDs; 202 + warnings).
  */
 import {
   deleteRole,
@@ -12,10 +14,22 @@ import {
   mintSecretId,
   type RoleSettings,
   roleReadData,
+  secretIdExpired,
   secretIdLookupData,
+  tidySecretIds,
   upsertRole,
 } from './approle.js';
-import { goError, listReply, nilResponse, noContent, ok, type Reply, rawEnvelope, userError } from './envelope.js';
+import {
+  goError,
+  listReply,
+  nilResponse,
+  noContent,
+  ok,
+  type Reply,
+  rawEnvelope,
+  TIDY_STARTED,
+  userError,
+} from './envelope.js';
 import type { AppRoleMount, Role } from './model.js';
 import { type Ctx, type Handler, mountRoute, type Route } from './route.js';
 import { authBlock } from './tokens.js';
@@ -79,7 +93,7 @@ const writeRole: Handler = (ctx) => {
     ...prev,
     ...settings,
   } as Role;
-  if (!hasConstraint(merged)) return userError('at least one constraint should be enabled on the role');
+  if (!hasConstraint(merged)) return goError(500, 'at least one constraint should be enabled on the role');
   if (merged.tokenMaxTtl > 0 && merged.tokenTtl > merged.tokenMaxTtl) {
     return userError('token_ttl should not be greater than token_max_ttl');
   }
@@ -145,7 +159,7 @@ function byAccessor(destroy: boolean): Handler {
         ? goError(500, accessorNotFound(accessor))
         : rawEnvelope(404, { error: accessorNotFound(accessor) });
     }
-    if (!destroy) return ok(secretIdLookupData(entry));
+    if (!destroy) return secretIdExpired(entry, ctx.state.now()) ? noContent() : ok(secretIdLookupData(entry));
     destroySecretId(role, entry);
     return noContent();
   };
@@ -159,7 +173,7 @@ function bySecretId(destroy: boolean): Handler {
     if (!secretId) return userError('missing secret_id');
     const entry = role.secretIdsByValue.get(secretId);
     if (!entry) return noContent();
-    if (!destroy) return ok(secretIdLookupData(entry));
+    if (!destroy) return secretIdExpired(entry, ctx.state.now()) ? noContent() : ok(secretIdLookupData(entry));
     destroySecretId(role, entry);
     return noContent();
   };
@@ -233,13 +247,10 @@ export const approleRoutes: Route[] = [
   }),
   route(/^tidy\/secret-id$/, {
     handlers: {
-      update: () =>
-        ok(null, {
-          status: 202,
-          warnings: [
-            "Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.",
-          ],
-        }),
+      update: (ctx) => {
+        tidySecretIds(mountOf(ctx), ctx.state.now());
+        return ok(null, { status: 202, warnings: [TIDY_STARTED] });
+      },
     },
   }),
 ];

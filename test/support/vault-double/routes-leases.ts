@@ -1,11 +1,13 @@
 /**
- * `sys/leases/*` routes and their legacy `sys/revoke*` / `sys/renew` twins (vault-api.md §3):
- * POST lookup (`last_renewal`; unknown → 400 `invalid lease`), LIST lookup/<prefix> (sudo and
- * the LIST-path ACL rule are enforced by the pipeline; one level, folders end in `/`), revoke
- * (202 empty unless `sync`, then 204; unknown ids still succeed), revoke-prefix (sudo; 202/204),
- * revoke-force (sudo; always 204), renew and tidy (202 + warnings).
+ * `sys/leases/*` routes (vault-api.md §3, as OpenBao 2.7 answers; OpenBao removed the legacy
+ * `sys/revoke*` and `sys/renew*` paths, which are therefore unknown here too): POST lookup
+ * (`last_renewal`, `path`; unknown → 400 `invalid lease`), LIST lookup/<prefix> (sudo and the
+ * LIST-path ACL rule are enforced by the pipeline; one level, folders end in `/`), revoke (`sync`
+ * defaults to true: 204; `sync:false` → 202 empty; unknown ids still succeed), revoke-prefix
+ * (sudo; 204, or 202 with `sync:false`), revoke-force (sudo; always 204), renew and tidy (202 +
+ * warnings).
  */
-import { accepted, listReply, noContent, ok, type Reply, userError } from './envelope.js';
+import { accepted, listReply, noContent, ok, type Reply, TIDY_STARTED, userError } from './envelope.js';
 import { leaseLookupData, leasesUnder, listLeaseKeys, renewLease } from './leases.js';
 import type { Lease } from './model.js';
 import { type Ctx, type Handler, pathRoute, type Route } from './route.js';
@@ -63,22 +65,16 @@ const renew: Handler = (ctx): Reply => {
   return ok(null, { lease: { id: lease.id, duration, renewable: lease.renewable } });
 };
 
-const tidy: Handler = () =>
-  ok(null, {
-    status: 202,
-    warnings: [
-      "Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.",
-    ],
-  });
+const tidy: Handler = () => ok(null, { status: 202, warnings: [TIDY_STARTED] });
 
 const sys = (re: RegExp, handlers: Route['handlers']): Route => pathRoute(re, { mountType: 'system', handlers });
 
 export const leaseRoutes: Route[] = [
   sys(/^sys\/leases\/lookup$/, { update: lookup, list }),
   sys(/^sys\/leases\/lookup\/(.+)$/, { list }),
-  sys(/^sys\/(?:leases\/)?revoke(?:\/(.+))?$/, { update: revoke }),
-  sys(/^sys\/(?:leases\/)?revoke-prefix\/(.+)$/, { update: revokePrefix(false) }),
-  sys(/^sys\/(?:leases\/)?revoke-force\/(.+)$/, { update: revokePrefix(true) }),
-  sys(/^sys\/(?:leases\/)?renew(?:\/(.+))?$/, { update: renew }),
+  sys(/^sys\/leases\/revoke(?:\/(.+))?$/, { update: revoke }),
+  sys(/^sys\/leases\/revoke-prefix\/(.+)$/, { update: revokePrefix(false) }),
+  sys(/^sys\/leases\/revoke-force\/(.+)$/, { update: revokePrefix(true) }),
+  sys(/^sys\/leases\/renew(?:\/(.+))?$/, { update: renew }),
   sys(/^sys\/leases\/tidy$/, { update: tidy }),
 ];

@@ -1,19 +1,24 @@
 /**
- * `sys/*` routes other than leases (vault-api.md §4, §7, §0): ACL policies (`sys/policies/acl`
- * without, legacy `sys/policy` with top-level injection; `root` listed only in the root
- * namespace and immutable; `default` undeletable), capabilities-self / -accessor / capabilities
- * (top-level injection; `["root"]` for root, `["deny"]` when nothing matches), namespaces (LIST of
- * direct children with key_info, create, read, delete), health, seal-status, seal (sudo), unseal.
+ * `sys/*` routes other than leases (vault-api.md §4, §7, §0, as OpenBao 2.7 answers): ACL
+ * policies (`sys/policies/acl` without, legacy `sys/policy` with top-level injection; reads carry
+ * OpenBao's `version`, `modified`, `cas_required` and identity-template flags; `root` listed only
+ * in the root namespace, readable in every one, and immutable; `default` undeletable),
+ * capabilities-self / -accessor / capabilities (top-level injection; `["root"]` for root,
+ * `["deny"]` when nothing matches), namespaces (LIST of direct children with key_info incl.
+ * `uuid`, `locked`, `tainted`; create, read, delete → 200 `{"status":"in-progress"}`), health,
+ * seal-status (OpenBao's field sets), seal (sudo), unseal.
  */
 import { AclPolicyParseError } from '../../../src/sources/vault/acl-policy.js';
 import { goError, listReply, nilResponse, noContent, ok, type Reply, raw, userError } from './envelope.js';
 import type { Namespace, Token } from './model.js';
 import { type Ctx, type Handler, pathRoute, type Route } from './route.js';
-import type { VaultState } from './state.js';
-import { fieldInt, fieldString, fieldStrings, unixSeconds } from './util.js';
+import { aclCapabilities, type VaultState } from './state.js';
+import { fieldInt, fieldString, fieldStrings, rfc3339Nano, unixSeconds } from './util.js';
 
-export const VAULT_VERSION = '1.17.2+ent';
-const CLUSTER_NAME = 'vault-cluster-double';
+/** The OpenBao release the contract suite checks the double against. */
+export const VAULT_VERSION = '2.7.2';
+const COMMIT_DATE = '2026-10-26T20:32:27Z';
+const CLUSTER_NAME = 'vault-cluster-d0ub1e00';
 const CLUSTER_ID = '2f6a4d9e-0b7c-4c51-9a3e-6f1d2c8b7e10';
 
 const policyNames = (ctx: Ctx): string[] => {
@@ -44,8 +49,26 @@ function deletePolicy(ctx: Ctx, name: string): Reply {
 
 function policyText(ctx: Ctx, name: string): string | undefined {
   const lname = name.toLowerCase();
-  if (lname === 'root' && ctx.ns === ctx.state.root) return '';
+  if (lname === 'root') return '';
   return ctx.ns.policies.get(lname)?.text;
+}
+
+/** A policy read as OpenBao answers it; `textKey` is `policy` (sys/policies/acl) or `rules` (sys/policy). */
+function policyRead(ctx: Ctx, name: string, textKey: 'policy' | 'rules'): Reply {
+  const lname = name.toLowerCase();
+  const text = policyText(ctx, lname);
+  if (text === undefined) return nilResponse();
+  const stored = lname === 'root' ? undefined : ctx.ns.policies.get(lname);
+  const data: Record<string, unknown> = {
+    allow_slashes_in_identity_templates: false,
+    allow_wildcards_in_identity_templates: false,
+    cas_required: false,
+    name: lname,
+    [textKey]: text,
+    version: stored?.version ?? 0,
+  };
+  if (stored) data.modified = rfc3339Nano(stored.modified);
+  return ok(data);
 }
 
 /** Vault's capability answer for one token on namespace-relative paths (sorted, like Vault). */
@@ -57,7 +80,7 @@ function capabilities(state: VaultState, token: Token, ns: Namespace, paths: str
       out[p] = ['root'];
       continue;
     }
-    const caps = acl.match(ns.path + p.replace(/^\/+/, ''), { list: true }).capabilities;
+    const caps = aclCapabilities(acl, ns.path + p.replace(/^\/+/, ''), true);
     out[p] = caps.size === 0 || caps.has('deny') ? ['deny'] : [...caps].sort();
   }
   return out;
@@ -77,7 +100,10 @@ function capabilitiesReply(ctx: Ctx, token: Token | undefined): Reply {
 const namespaceInfo = (ns: Namespace): Record<string, unknown> => ({
   custom_metadata: ns.customMetadata,
   id: ns.id,
+  locked: false,
   path: ns.path,
+  tainted: false,
+  uuid: ns.uuid,
 });
 
 function childByPath(ctx: Ctx, rel: string): Namespace | undefined {
@@ -105,7 +131,8 @@ const deleteNamespace: Handler = (ctx) => {
   for (const t of [...ctx.state.tokensById.values()]) if (t.ns === ns) ctx.state.revokeTree(t);
   ns.parent?.children.delete(ns.path.split('/').at(-2)!);
   ctx.state.namespacesById.delete(ns.id);
-  return noContent();
+  // OpenBao deletes in the background and says so; here it is already done.
+  return ok({ status: 'in-progress' });
 };
 
 function sealStatus(state: VaultState): Record<string, unknown> {
@@ -117,10 +144,10 @@ function sealStatus(state: VaultState): Record<string, unknown> {
     n: 1,
     progress: 0,
     nonce: '',
-    version: VAULT_VERSION,
-    build_date: '2024-08-06T10:28:41Z',
-    migration: false,
     recovery_seal: false,
+    version: VAULT_VERSION,
+    commit_date: COMMIT_DATE,
+    migration: false,
     storage_type: 'inmem',
   };
   if (!state.sealed) Object.assign(body, { cluster_name: CLUSTER_NAME, cluster_id: CLUSTER_ID });
@@ -133,16 +160,12 @@ const health: Handler = (ctx) => {
     initialized: true,
     sealed: state.sealed,
     standby: false,
-    performance_standby: false,
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',
     server_time_utc: unixSeconds(state.now()),
     version: VAULT_VERSION,
-    enterprise: true,
     cluster_name: CLUSTER_NAME,
     cluster_id: CLUSTER_ID,
-    echo_duration_ms: 0,
-    clock_skew_ms: 0,
   };
   const status = state.sealed ? fieldInt(ctx.body, 'sealedcode', 503) : fieldInt(ctx.body, 'activecode', 200);
   return raw(status, body);
@@ -156,10 +179,7 @@ export const sysRoutes: Route[] = [
   sys(/^sys\/policies\/acl\/(.+)$/, {
     exists: (ctx) => policyText(ctx, ctx.params[0]!) !== undefined,
     handlers: {
-      read: (ctx) => {
-        const text = policyText(ctx, ctx.params[0]!);
-        return text === undefined ? nilResponse() : ok({ name: ctx.params[0]!.toLowerCase(), policy: text });
-      },
+      read: (ctx) => policyRead(ctx, ctx.params[0]!, 'policy'),
       create: (ctx) => putPolicy(ctx, ctx.params[0]!, fieldString(ctx.body, 'policy')),
       update: (ctx) => putPolicy(ctx, ctx.params[0]!, fieldString(ctx.body, 'policy')),
       delete: (ctx) => deletePolicy(ctx, ctx.params[0]!),
@@ -175,10 +195,7 @@ export const sysRoutes: Route[] = [
   sys(/^sys\/policy\/(.+)$/, {
     injectTop: true,
     handlers: {
-      read: (ctx) => {
-        const text = policyText(ctx, ctx.params[0]!);
-        return text === undefined ? nilResponse() : ok({ name: ctx.params[0]!.toLowerCase(), rules: text });
-      },
+      read: (ctx) => policyRead(ctx, ctx.params[0]!, 'rules'),
       update: (ctx) =>
         putPolicy(ctx, ctx.params[0]!, fieldString(ctx.body, 'policy') || fieldString(ctx.body, 'rules')),
       delete: (ctx) => deletePolicy(ctx, ctx.params[0]!),

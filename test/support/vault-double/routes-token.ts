@@ -4,7 +4,7 @@
  * and leases; unknown accessor → 200 + warning), revoke-orphan, LIST accessors (namespace-scoped,
  * batch tokens absent; sudo is enforced by the pipeline), renew-self, renew-accessor and tidy.
  */
-import { goError, listReply, noContent, ok, type Reply, userError } from './envelope.js';
+import { goError, listReply, noContent, ok, type Reply, TIDY_STARTED, userError } from './envelope.js';
 import type { Token } from './model.js';
 import { type Ctx, type Handler, pathRoute, type Route } from './route.js';
 import { authBlock, createToken, renewToken, sanitizePolicies, tokenLookupData } from './tokens.js';
@@ -41,7 +41,8 @@ function create(orphanEndpoint: boolean): Handler {
     }
     const token = createToken(ctx.state, {
       ns: ctx.ns,
-      parent: noParent || parent.ns !== ctx.ns ? null : parent,
+      // A parent in an enclosing namespace stays the parent (OpenBao: `orphan: false`).
+      parent: noParent ? null : parent,
       policies,
       noDefaultPolicy: true,
       path: orphanEndpoint ? 'auth/token/create-orphan' : 'auth/token/create',
@@ -59,11 +60,17 @@ function create(orphanEndpoint: boolean): Handler {
   };
 }
 
-/** A token by accessor, visible from the request namespace (its own or a child namespace). */
-function byAccessor(ctx: Ctx, accessor: string): Token | undefined {
+/**
+ * A token by accessor in the request namespace. One of another namespace (even a child) is an
+ * error, as on OpenBao: 500 `cannot lookup token in different namespace`.
+ */
+function byAccessor(ctx: Ctx, accessor: string): Token | Reply | undefined {
   const t = ctx.state.tokensByAccessor.get(accessor);
-  return t && ctx.state.isWithin(t.ns, ctx.ns) ? t : undefined;
+  if (t && t.ns !== ctx.ns) return goError(500, 'cannot lookup token in different namespace');
+  return t;
 }
+
+const isReply = (x: Token | Reply | undefined): x is Reply => x !== undefined && 'kind' in x;
 
 function byId(ctx: Ctx, id: string): Token | undefined {
   const t = ctx.state.tokensById.get(id);
@@ -74,6 +81,7 @@ const lookupAccessor: Handler = (ctx) => {
   const accessor = fieldString(ctx.body, 'accessor');
   if (!accessor) return goError(400, 'missing accessor');
   const t = byAccessor(ctx, accessor);
+  if (isReply(t)) return t;
   if (!t) return goError(400, 'invalid accessor');
   return ok(tokenLookupData(ctx.state, t, true));
 };
@@ -90,6 +98,7 @@ const revokeAccessor: Handler = (ctx) => {
   const accessor = fieldString(ctx.body, 'accessor');
   if (!accessor) return goError(400, 'missing accessor');
   const t = byAccessor(ctx, accessor);
+  if (isReply(t)) return t;
   if (!t) return ok(null, { warnings: ['No token found with this accessor'] });
   ctx.state.revokeTree(t);
   return noContent();
@@ -153,16 +162,9 @@ export const tokenRoutes: Route[] = [
       const accessor = fieldString(ctx.body, 'accessor');
       if (!accessor) return goError(400, 'missing accessor');
       const t = byAccessor(ctx, accessor);
+      if (isReply(t)) return t;
       return t ? renewReply(ctx, t, false) : goError(400, 'invalid accessor');
     },
   }),
-  route(/^auth\/token\/tidy$/, {
-    update: () =>
-      ok(null, {
-        status: 202,
-        warnings: [
-          "Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.",
-        ],
-      }),
-  }),
+  route(/^auth\/token\/tidy$/, { update: () => ok(null, { status: 202, warnings: [TIDY_STARTED] }) }),
 ];

@@ -12,10 +12,11 @@
 import type { Clock } from '../../../src/clock.js';
 import { CompiledAcl, parseAclPolicy } from '../../../src/sources/vault/acl-policy.js';
 import type { Entity, Lease, Namespace, StoredPolicy, Token } from './model.js';
-import { base62 } from './util.js';
+import { base62, instant, uuid } from './util.js';
 
 /** Vault's built-in `default` policy (abridged to the paths that matter here). */
-export const DEFAULT_POLICY = `# Allow tokens to look up their own properties
+export const DEFAULT_POLICY = `
+# Allow tokens to look up their own properties
 path "auth/token/lookup-self" {
     capabilities = ["read"]
 }
@@ -103,6 +104,7 @@ export class VaultState {
   private makeNamespace(id: string, path: string, parent: Namespace | null): Namespace {
     const ns: Namespace = {
       id,
+      uuid: uuid(),
       path,
       parent,
       children: new Map(),
@@ -124,7 +126,7 @@ export class VaultState {
     }
     const existing = parent.children.get(name);
     if (existing) return existing;
-    const ns = this.makeNamespace(base62(5), `${parent.path}${name}/`, parent);
+    const ns = this.makeNamespace(base62(6), `${parent.path}${name}/`, parent);
     ns.customMetadata = { ...customMetadata };
     parent.children.set(name, ns);
     return ns;
@@ -168,7 +170,9 @@ export class VaultState {
   putPolicy(ns: Namespace, name: string, text: string): StoredPolicy {
     const lname = name.toLowerCase();
     if (lname === 'root') throw new Error('cannot update root policy');
-    const policy: StoredPolicy = { name: lname, text, rules: parseAclPolicy(text) };
+    const rules = parseAclPolicy(text);
+    const version = (ns.policies.get(lname)?.version ?? 0) + 1;
+    const policy: StoredPolicy = { name: lname, text, rules, version, modified: instant(this.clock.now()) };
     ns.policies.set(lname, policy);
     this.policyVersion++;
     return policy;
@@ -278,7 +282,10 @@ export class VaultState {
     if (ms !== null && ms !== undefined && ms < this.nextDeadline) this.nextDeadline = ms;
   }
 
-  /** Revoke expired tokens (with subtrees and leases), expired leases, and drop expired secret IDs. */
+  /**
+   * Revoke expired tokens (with subtrees and leases) and expired leases. Expired secret IDs stay
+   * stored (and listed) until an AppRole tidy, as on OpenBao; login and lookup ignore them.
+   */
   expire(): void {
     const now = this.now();
     if (now < this.nextDeadline) return;
@@ -294,20 +301,27 @@ export class VaultState {
         if (lease.expireMs <= now) this.revokeLease(lease);
         else next = Math.min(next, lease.expireMs);
       }
-      for (const mount of ns.approle.values()) {
-        for (const role of mount.roles.values()) {
-          for (const s of [...role.secretIds.values()]) {
-            if (!s.expiration) continue;
-            if (s.expiration.ms <= now) {
-              role.secretIds.delete(s.accessor);
-              role.secretIdsByValue.delete(s.secretId);
-            } else next = Math.min(next, s.expiration.ms);
-          }
-        }
-      }
     }
     this.nextDeadline = next;
   }
+}
+
+/**
+ * The capabilities an ACL grants on `path` for one request, in OpenBao 2.7's order: an exact rule
+ * on the path; for a LIST, an exact rule on the path without its trailing slash; then the `*`
+ * prefix and `+` segment rules on the full path; and only when none of those matches (LIST
+ * again), the prefix and segment rules on the trimmed path. So `+/sys/policies/acl` (list) next
+ * to `+/sys/policies/acl/*` (read) does NOT grant LIST `team-a/sys/policies/acl/`: the glob
+ * matches the full path first. (credwarden's matchAcl with `list: true` tries the trimmed path
+ * first; credwarden itself never lists through it.)
+ */
+export function aclCapabilities(acl: CompiledAcl, path: string, list: boolean): Set<string> {
+  const full = acl.match(path);
+  if (!list || full.matchedPattern === path || !path.endsWith('/')) return full.capabilities;
+  const trimmedPath = path.slice(0, -1);
+  const trimmed = acl.match(trimmedPath);
+  if (trimmed.matchedPattern === trimmedPath) return trimmed.capabilities;
+  return full.matchedPattern !== null ? full.capabilities : trimmed.capabilities;
 }
 
 export function splitNamespacePath(path: string): string[] {

@@ -1,13 +1,15 @@
 /**
- * Token store behaviour of the double (vault-api.md §1, §9): creating service and batch tokens
- * with Vault's TTL, policy and display-name rules; the token's own lease; renewal; and the exact
- * shapes of lookup data and `auth` blocks (integer creation_time, RFC 3339 issue/expire times,
+ * Token store behaviour of the double (vault-api.md §1, §9, as OpenBao 2.7 answers): creating
+ * service (`s.`) and batch (`b.`) tokens with Vault's TTL, policy and display-name rules; the
+ * token's own lease (`<path>/h<hmac-sha256>`; every service token has one, a non-expiring token's
+ * has no expiry and is not renewable); renewal; and the exact shapes of lookup data and `auth`
+ * blocks (integer creation_time, RFC 3339 issue/expire times, whole seconds for batch tokens,
  * `expire_time: null` + `ttl: 0` for non-expiring tokens, keys omitted when unset).
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Lease, Namespace, Token, TokenType } from './model.js';
 import { SYSTEM_TTL, type VaultState } from './state.js';
-import { base62, instant, rfc3339Nano, secondsLeft, unixSeconds } from './util.js';
+import { base62, base64url, instant, rfc3339Nano, secondsLeft, unixSeconds, wholeSecond } from './util.js';
 
 export interface CreateTokenInput {
   ns: Namespace;
@@ -51,7 +53,7 @@ export function sanitizePolicies(policies: string[], addDefault: boolean): strin
 export function createToken(state: VaultState, input: CreateTokenInput): Token {
   const type = input.type ?? 'service';
   const policies = sanitizePolicies(input.policies, !input.noDefaultPolicy);
-  const creation = instant(state.clock.now());
+  const creation = type === 'batch' ? wholeSecond(state.clock.now()) : instant(state.clock.now());
   const period = input.period ?? 0;
   const explicitMax = input.explicitMaxTtl ?? 0;
   const isRoot = policies.length === 1 && policies[0] === 'root';
@@ -62,7 +64,7 @@ export function createToken(state: VaultState, input: CreateTokenInput): Token {
   if (explicitMax > 0) ttl = Math.min(ttl, explicitMax);
   const suffix = state.suffix(input.ns);
   const token: Token = {
-    id: `${type === 'batch' ? 'hvb' : 'hvs'}.${base62(type === 'batch' ? 40 : 24)}${suffix}`,
+    id: type === 'batch' ? `b.AAAAAQ${base64url(120)}${suffix}` : `s.${base62(24)}${suffix}`,
     accessor: type === 'batch' ? '' : `${base62(24)}${suffix}`,
     type,
     ns: input.ns,
@@ -75,7 +77,7 @@ export function createToken(state: VaultState, input: CreateTokenInput): Token {
     creationTtl: ttl,
     explicitMaxTtl: explicitMax,
     period,
-    renewable: type === 'service' && (input.renewable ?? true),
+    renewable: type === 'service' && !neverExpires && (input.renewable ?? true),
     parent: input.parent,
     children: new Set(),
     entityId: input.entityId ?? '',
@@ -90,12 +92,10 @@ export function createToken(state: VaultState, input: CreateTokenInput): Token {
   };
   if (period > 0 && explicitMax > 0) token.maxExpireMs = creation.ms + explicitMax * 1000;
   state.registerToken(token);
-  if (type === 'service' && token.expireMs !== null) {
-    const salted = createHash('sha1')
-      .update(state.salt + token.id)
-      .digest('hex');
+  if (type === 'service') {
+    const salted = createHmac('sha256', state.salt).update(token.id).digest('hex');
     const lease: Lease = {
-      id: `${token.path}/${salted}${suffix}`,
+      id: `${token.path}/h${salted}${suffix}`,
       ns: input.ns,
       issue: creation,
       expireMs: token.expireMs,
@@ -114,7 +114,7 @@ export function createToken(state: VaultState, input: CreateTokenInput): Token {
 
 /** Renew a token (renew-self / renew-accessor). Returns an error message when not renewable. */
 export function renewToken(state: VaultState, t: Token, increment: number): string | null {
-  if (!t.lease || !t.renewable) return 'lease is not renewable';
+  if (!t.lease?.renewable) return 'lease is not renewable';
   const now = state.clock.now();
   const ttl = t.period > 0 ? t.period : increment > 0 ? increment : t.creationTtl;
   let expire = now.getTime() + ttl * 1000;

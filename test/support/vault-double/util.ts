@@ -53,10 +53,22 @@ export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-/** Whole seconds left until `deadlineMs`, truncated like Go's int64(d.Seconds()). */
+/**
+ * Whole seconds left until `deadlineMs`, as OpenBao's leaseEntry.ttl() computes it:
+ * `int64(expire.Sub(time.Now().Round(time.Second)).Seconds())`, i.e. "now" rounded to the nearest
+ * second, then truncated. (1.1 s into a 1 h lease that is 3599, not 3598.)
+ */
 export function secondsLeft(deadlineMs: number, nowMs: number): number {
-  return Math.max(0, Math.trunc((deadlineMs - nowMs) / 1000));
+  return Math.max(0, Math.trunc((deadlineMs - Math.round(nowMs / 1000) * 1000) / 1000));
 }
+
+/** A moment on a whole second (batch tokens carry Unix-second times only). */
+export function wholeSecond(at: Date): Instant {
+  return { ms: Math.floor(at.getTime() / 1000) * 1000, subNs: 0 };
+}
+
+/** A random base64url string of `bytes` random bytes. */
+export const base64url = (bytes: number): string => randomBytes(bytes).toString('base64url');
 
 /** Go's strconv.ParseBool. */
 export function parseBool(v: string): boolean | null {
