@@ -4,9 +4,12 @@ export const PRIVILEGE_DETECTORS: ReadonlySet<string> = new Set([
   'privesc',
   'credential-exposure',
   'resource-exposure',
+  'data-read',
+  'boundary-held-admin',
   'service-wildcard',
   'not-action',
   'trust',
+  'confused-deputy',
   'scope',
   'vault-root',
   'vault-sudo',
@@ -15,6 +18,7 @@ export const PRIVILEGE_DETECTORS: ReadonlySet<string> = new Set([
   'vault-sensitive-write',
   'vault-token-create-sudo',
   'vault-secret-id-mint',
+  'vault-data-read',
 ]);
 
 export const STALENESS_DETECTORS: ReadonlySet<string> = new Set([

@@ -1,37 +1,26 @@
 /**
- * Admin-equivalence (detector "admin"): an unconditional Allow of `*` on `*`, or PMapper's admin
- * test — the principal can grant itself anything:
+ * Admin-equivalence (detector "admin"): an Allow of `*` on `*` that the effective set still holds
+ * (aws-star.ts: a permissions boundary that holds it back makes it "boundary-held-admin" instead),
+ * or PMapper's admin test — the principal can grant itself anything:
  *  - a user: iam:PutUserPolicy / iam:AttachUserPolicy on its own ARN, or
  *    iam:PutGroupPolicy / iam:AttachGroupPolicy on one of its groups;
  *  - a role: iam:PutRolePolicy / iam:AttachRolePolicy on its own ARN;
  *  - iam:CreatePolicyVersion on a customer-managed policy attached to it (directly or via a group);
  *  - iam:CreateRole + (iam:AttachRolePolicy | iam:PutRolePolicy).
- * Resource checks use the credential's principal ARN, so this is per credential, not per grant
- * list. A permissions boundary also caps what a self-written policy can grant, so with one (and no
- * way to remove or replace it) the self-modification results drop to "potential".
+ * Every test reads the effective set (after explicit Deny, inside the boundary). Resource checks
+ * use the credential's principal ARN, so this is per credential, not per grant list. A permissions
+ * boundary also caps what a self-written policy can grant, so with one (and no way to remove or
+ * replace it) the self-modification results drop to "potential".
  */
 import type { Credential } from '../model/credential.js';
 import type { Evidence } from '../policy/types.js';
 import type { AwsPermissionSet, ResourceAccess } from './aws-effective.js';
-import type { PolicyVariables } from './iam-glob.js';
+import { boundaryEscape, type Principal, parsePrincipal, principalVariables } from './aws-principal.js';
+import { starBehindLiftableBoundary, starOnStarAdmin } from './aws-star.js';
 import { statementEvidence } from './statement.js';
 import { type Confidence, type DetectorResult, weakest } from './types.js';
 
-interface Principal {
-  arn: string;
-  account: string;
-  partition: string;
-  type: 'user' | 'role';
-  name: string;
-}
-
-const ARN = /^arn:([^:]+):iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/;
-
-export function parsePrincipal(arn: string): Principal | null {
-  const m = ARN.exec(arn);
-  if (!m) return null;
-  return { arn, partition: m[1]!, account: m[2]!, type: m[3] as 'user' | 'role', name: m[4]! };
-}
+export { parsePrincipal } from './aws-principal.js';
 
 const evidenceOf = (a: ResourceAccess, note: string): Evidence[] => a.sources.map((s) => statementEvidence(s, note));
 
@@ -51,21 +40,6 @@ function result(
     actions,
     evidence,
   };
-}
-
-function starOnStar(set: AwsPermissionSet): DetectorResult[] {
-  return set.starOnStar.map(({ source, conditional }) => {
-    const reduced = set.removedByDeny + set.blockedCount;
-    const confidence: Confidence = conditional ? 'conditional' : reduced > 0 ? 'potential' : 'confirmed';
-    const caveat = conditional
-      ? ' under a Condition'
-      : reduced > 0
-        ? ` (${set.removedByDeny} grants removed by Deny, ${set.blockedCount} actions outside the boundary)`
-        : '';
-    return result(`star-on-star:${source.key}`, `Allow * on *${caveat}: full administrator`, ['*'], confidence, [
-      statementEvidence(source),
-    ]);
-  });
 }
 
 function customerManagedArns(cred: Credential): string[] {
@@ -92,12 +66,9 @@ function groupNames(cred: Credential): string[] {
 
 function selfModification(set: AwsPermissionSet, cred: Credential, p: Principal): DetectorResult[] {
   const out: DetectorResult[] = [];
-  const vars: PolicyVariables = p.type === 'user' ? { 'aws:username': p.name } : {};
+  const vars = principalVariables(p);
   const T = p.type === 'user' ? 'User' : 'Role';
-  const escapes = [`iam:Delete${T}PermissionsBoundary`, `iam:Put${T}PermissionsBoundary`].some((a) =>
-    set.allowsOn(a, p.arn, vars),
-  );
-  const capped = set.hasBoundary && !escapes;
+  const capped = set.hasBoundary && !boundaryEscape(set, p);
   const cap = (c: Confidence): Confidence => (capped && c === 'confirmed' ? 'potential' : c);
   const boundaryNote = capped ? '; a permissions boundary caps what it can grant itself' : '';
   for (const verb of ['Put', 'Attach']) {
@@ -173,10 +144,11 @@ function createRoleAndAttach(set: AwsPermissionSet): DetectorResult[] {
 
 /** Principal-dependent: the `*`-on-`*` and create-role parts are memoised on the set, the rest is cheap. */
 export function detectAdmin(set: AwsPermissionSet, cred: Credential): DetectorResult[] {
-  const grantOnly = set.memo('admin:grant-only', () => [...starOnStar(set), ...createRoleAndAttach(set)]);
+  const grantOnly = set.memo('admin:grant-only', () => [...starOnStarAdmin(set), ...createRoleAndAttach(set)]);
+  const lifted = starBehindLiftableBoundary(set, cred);
   const p = parsePrincipal(cred.principal);
-  if (!p || !mayModifySelf(set)) return grantOnly;
-  return [...grantOnly, ...selfModification(set, cred, p)];
+  const self = p && mayModifySelf(set) ? selfModification(set, cred, p) : [];
+  return lifted.length || self.length ? [...grantOnly, ...lifted, ...self] : grantOnly;
 }
 
 const SELF_ACTIONS = [

@@ -9,8 +9,13 @@
  */
 import type { Credential, Grant } from '../model/credential.js';
 import {
+  type ConfusedDeputyOptions,
   detectAdmin,
+  detectBoundaryHeldAdmin,
+  detectConfusedDeputy,
   detectCredentialExposure,
+  detectDataRead,
+  detectDirectUserPolicies,
   detectNotActionAllow,
   detectPrivesc,
   detectResourceExposure,
@@ -82,7 +87,22 @@ export class AwsPrivilegeAnalyzer {
   }
 
   serviceWildcards(cred: Credential): DetectorResult[] {
-    return detectServiceWildcards(this.permissionSet(cred.grants));
+    return detectServiceWildcards(this.permissionSet(cred.grants), this.catalog);
+  }
+
+  /** Unconstrained reads of secrets and data (curated list, see data-access.ts). */
+  dataRead(cred: Credential): DetectorResult[] {
+    return detectDataRead(this.permissionSet(cred.grants), this.catalog);
+  }
+
+  /** `*` on `*` held back only by a permissions boundary (the latent admin; see aws-star.ts). */
+  boundaryHeldAdmin(cred: Credential): DetectorResult[] {
+    return detectBoundaryHeldAdmin(this.permissionSet(cred.grants), cred, this.catalog);
+  }
+
+  /** Policies attached to a user directly rather than through a group; [] for non-user kinds. */
+  directUserPolicies(cred: Credential): DetectorResult[] {
+    return detectDirectUserPolicies(this.permissionSet(cred.grants), cred);
   }
 
   notActionAllow(cred: Credential): DetectorResult[] {
@@ -98,6 +118,11 @@ export class AwsPrivilegeAnalyzer {
     return cred.kind === 'aws-role' ? detectRoleTrust(cred, opts) : [];
   }
 
+  /** Service principals trusted without a source condition; `aws-role` records only. */
+  confusedDeputy(cred: Credential, opts?: ConfusedDeputyOptions): DetectorResult[] {
+    return cred.kind === 'aws-role' ? detectConfusedDeputy(cred, opts) : [];
+  }
+
   /** Every AWS detector, default options: what a full privilege scan of one credential costs. */
   all(cred: Credential): DetectorResult[] {
     return [
@@ -108,7 +133,11 @@ export class AwsPrivilegeAnalyzer {
       ...this.serviceWildcards(cred),
       ...this.notActionAllow(cred),
       ...this.unknownActions(cred),
+      ...this.dataRead(cred),
+      ...this.boundaryHeldAdmin(cred),
+      ...this.directUserPolicies(cred),
       ...this.roleTrust(cred),
+      ...this.confusedDeputy(cred),
     ];
   }
 }

@@ -1,9 +1,12 @@
 /**
  * Grant-only AWS detectors over an AwsPermissionSet: privilege escalation (over the principal's
  * union, so a combination split across policies is found), credential exposure, resource exposure,
- * service wildcards, NotAction/NotResource with Allow, unknown action patterns. Each depends on the
- * grants alone, so results are memoised on the (shared) set. The principal-dependent ones live in
- * aws-admin.ts (admin-equivalence) and aws-trust.ts (role trust); all are re-exported here.
+ * unknown action patterns. Each depends on the grants alone, so results are memoised on the
+ * (shared) set, and each reads the effective set (after explicit Deny, inside the boundary). The
+ * others live next door and are re-exported here: aws-wildcards.ts (service wildcards, NotAction /
+ * NotResource), data-access.ts (unconstrained reads of secrets and data), and the principal-
+ * dependent aws-admin.ts / aws-star.ts (admin-equivalence, admin held back by a boundary),
+ * aws-trust.ts (role trust, confused deputy) and aws-attachment.ts (policies attached to a user).
  */
 import type { Evidence, Severity } from '../policy/types.js';
 import { BLOCKED, STAR_UNCOND } from './action-flags.js';
@@ -14,7 +17,11 @@ import { type StatementRef, statementEvidence } from './statement.js';
 import { type Confidence, capList, type DetectorResult, weakest } from './types.js';
 
 export { detectAdmin } from './aws-admin.js';
-export { detectRoleTrust, type TrustOptions } from './aws-trust.js';
+export { detectDirectUserPolicies } from './aws-attachment.js';
+export { detectBoundaryHeldAdmin } from './aws-star.js';
+export { type ConfusedDeputyOptions, detectConfusedDeputy, detectRoleTrust, type TrustOptions } from './aws-trust.js';
+export { detectNotActionAllow, detectServiceWildcards } from './aws-wildcards.js';
+export { detectDataRead } from './data-access.js';
 
 const MAX_EVIDENCE = 12;
 const MAX_LISTED = 50;
@@ -134,58 +141,6 @@ export function detectResourceExposure(set: AwsPermissionSet, catalog: ActionCat
         evidence: actionEvidence(items),
       },
     ];
-  });
-}
-
-export function detectServiceWildcards(set: AwsPermissionSet): DetectorResult[] {
-  return set.memo('service-wildcard', () =>
-    set.serviceWildcards.map((w): DetectorResult => {
-      const confidence: Confidence = w.conditional ? 'conditional' : 'confirmed';
-      const what = w.services.map((s) => (s === '*' ? '*' : `${s}:*`));
-      return {
-        detector: 'service-wildcard',
-        severity: w.conditional ? 'low' : 'medium',
-        confidence,
-        key: w.source.key,
-        message: `Allow of every action of ${w.services.includes('*') ? 'every service' : `service ${w.services.join(', ')}`} (${what.join(', ')})${w.conditional ? ' under a Condition' : ''}`,
-        actions: what,
-        evidence: [statementEvidence(w.source)],
-      };
-    }),
-  );
-}
-
-export function detectNotActionAllow(set: AwsPermissionSet, catalog: ActionCatalog): DetectorResult[] {
-  return set.memo('not-action', () => {
-    const out: DetectorResult[] = [];
-    for (const ref of set.notActionAllows) {
-      const conditional = set.isConditional(ref);
-      const excluded = new Set<string>();
-      for (const p of set.statementGrant(ref).notActions ?? [])
-        for (const a of catalog.expand(p).actions) excluded.add(a);
-      out.push({
-        detector: 'not-action',
-        severity: conditional ? 'medium' : 'high',
-        confidence: conditional ? 'conditional' : 'confirmed',
-        key: `${ref.key}:NotAction`,
-        message: `Allow with NotAction grants every action except ${excluded.size} (${catalog.size - excluded.size} of ${catalog.size} actions)${conditional ? ' under a Condition' : ''}`,
-        actions: [...(set.statementGrant(ref).notActions ?? [])],
-        evidence: [statementEvidence(ref)],
-      });
-    }
-    for (const ref of set.notResourceAllows) {
-      const conditional = set.isConditional(ref);
-      out.push({
-        detector: 'not-action',
-        severity: conditional ? 'low' : 'medium',
-        confidence: conditional ? 'conditional' : 'confirmed',
-        key: `${ref.key}:NotResource`,
-        message: `Allow with NotResource applies to every resource except those listed${conditional ? ' (under a Condition)' : ''}`,
-        actions: [...(set.statementGrant(ref).actions ?? [])],
-        evidence: [statementEvidence(ref)],
-      });
-    }
-    return out;
   });
 }
 

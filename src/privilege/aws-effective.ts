@@ -40,6 +40,17 @@ export interface EffectiveAction {
   sources: StatementRef[];
 }
 
+export interface StatementEffect {
+  /** Catalog actions the statement's Action (or NotAction) list names, before anything is taken away. */
+  written: number;
+  /** Of those, removed by an unconditional covering Deny. */
+  denied: number;
+  /** Of those, outside the permissions boundary. */
+  blocked: number;
+  /** What is left and usable, ascending ids. */
+  effective: number[];
+}
+
 export interface ResourceAccess {
   confidence: Confidence;
   sources: StatementRef[];
@@ -221,6 +232,41 @@ export class AwsPermissionSet {
     for (const list of s.idLists) for (const id of list) ids.push(id);
     ids.sort((a, b) => a - b);
     return ids.filter((id, i) => (i === 0 || ids[i - 1] !== id) && !s.denies.some((d) => statementHas(d, id)));
+  }
+
+  /**
+   * What a non-boundary Allow statement still grants once explicit Denies and the boundary have
+   * had their say: `effective` ids (ascending) are usable; `denied` counts the ids an unconditional
+   * covering Deny removed and `blocked` those outside the boundary. Every detector that reasons
+   * about one statement (service wildcards, NotAction, `*` on `*`) reads this, so none of them
+   * reports a grant that the effective set does not hold. Memoised per statement.
+   */
+  statementEffect(ref: StatementRef): StatementEffect {
+    return this.memo(`effect:${ref.index}`, () => {
+      const s = this.core.allows.find((a) => a.ref === ref);
+      if (!s) return { written: 0, denied: 0, blocked: 0, effective: [] };
+      let written = 0;
+      if (s.negated) written = this.catalog.size - new Set(s.idLists.flatMap((l) => Array.from(l))).size;
+      else written = new Set(s.idLists.flatMap((l) => Array.from(l))).size;
+      const afterDeny = this.statementIds(ref);
+      const effective = afterDeny.filter((id) => (this.core.flags.get(id) & BLOCKED) === 0);
+      return {
+        written,
+        denied: written - afterDeny.length,
+        blocked: afterDeny.length - effective.length,
+        effective,
+      };
+    });
+  }
+
+  /** The unconditional Deny statements that cover this Allow statement's resources. */
+  coveringDenies(ref: StatementRef): StatementRef[] {
+    return this.core.allows.find((a) => a.ref === ref)?.denies.map((d) => d.ref) ?? [];
+  }
+
+  /** The permissions-boundary Allow statements (empty without a boundary). */
+  get boundaryStatements(): readonly StatementRef[] {
+    return this.core.boundaryAllows.map((s) => s.ref);
   }
 
   /** Non-boundary Allow statements. */

@@ -8,10 +8,17 @@
  *    provider vouches for can assume the role;
  *  - compute services (ec2, eks, ecs-tasks, lambda): low, only when asked for (every such role has one).
  * Only statements that allow an sts:AssumeRole* action count.
+ *
+ * Also the confused deputy (detector "confused-deputy", Prowler
+ * iam_role_cross_service_confused_deputy_prevention): a statement that lets an AWS service
+ * (`*.amazonaws.com`) assume the role without an `aws:SourceAccount` / `aws:SourceArn` (or
+ * `aws:SourceOrgID` / `aws:SourceOrgPaths`) condition, so the service can be made to assume it on
+ * behalf of someone else's resource. Service-linked roles (path /aws-service-role/) are skipped:
+ * their trust policy cannot be changed.
  */
 import type { Credential } from '../model/credential.js';
 import type { Severity } from '../policy/types.js';
-import { parsePrincipal } from './aws-admin.js';
+import { parsePrincipal } from './aws-principal.js';
 import { actionPatternRegExp } from './iam-glob.js';
 import type { Confidence, DetectorResult } from './types.js';
 
@@ -137,6 +144,66 @@ export function detectRoleTrust(cred: Credential, opts: TrustOptions = {}): Dete
     if (opts.includeComputeServices)
       for (const v of byType.Service ?? [])
         if (COMPUTE.test(v)) add(`service:${v}`, 'low', c, `role is assumable by the compute service ${v}`, p);
+  });
+  return out;
+}
+
+/** Condition keys that tie a service principal to the account or resource acting through it. */
+const SOURCE_KEYS = ['aws:sourceaccount', 'aws:sourcearn', 'aws:sourceorgid', 'aws:sourceorgpaths'];
+
+/** A condition value that pins nothing: absent, empty, or only wildcards. */
+const pinsNothing = (v: unknown): boolean => list(v).every((x) => /^[*?]*$/.test(x));
+
+/** The source-pinning condition keys of the statement whose value restricts something. */
+function sourceConditions(s: RawTrustStatement): string[] {
+  const out: string[] = [];
+  for (const [op, body] of Object.entries(s.Condition ?? {})) {
+    if (/^(ForAnyValue:)?(StringNotEquals|StringNotLike|ArnNotEquals|ArnNotLike)/i.test(op)) continue;
+    if (/IfExists$/i.test(op)) continue;
+    for (const [k, v] of Object.entries(body ?? {}))
+      if (SOURCE_KEYS.includes(k.toLowerCase()) && !pinsNothing(v)) out.push(k);
+  }
+  return out;
+}
+
+export interface ConfusedDeputyOptions {
+  /** Service principals (globs, e.g. `ec2.amazonaws.com`) not to report. */
+  ignoreServices?: readonly string[];
+}
+
+export function detectConfusedDeputy(cred: Credential, opts: ConfusedDeputyOptions = {}): DetectorResult[] {
+  if (cred.kind !== 'aws-role') return [];
+  const path = String(cred.attributes.path ?? '');
+  if (path.startsWith('/aws-service-role/') || cred.principal.includes(':role/aws-service-role/')) return [];
+  const ignore = (opts.ignoreServices ?? []).map((g) => actionPatternRegExp(g));
+  const out: DetectorResult[] = [];
+  trustStatements(cred).forEach((s, i) => {
+    if (s.Effect !== 'Allow' || !allowsAssume(s) || s.Principal === undefined || s.Principal === '*') return;
+    const p = s.Principal as Record<string, unknown>;
+    if (typeof p !== 'object' || p === null) return;
+    const services = list(p.Service).filter(
+      (v) => /\.amazonaws\.com(\.cn)?$/i.test(v) && !ignore.some((re) => re.test(v)),
+    );
+    if (services.length === 0 || sourceConditions(s).length > 0) return;
+    const ref = s.Sid ? `${s.Sid}` : `#${i + 1}`;
+    const keys = conditionKeys(s);
+    out.push({
+      detector: 'confused-deputy',
+      severity: 'medium',
+      confidence: 'confirmed',
+      key: `${ref}:${services.join(',')}`,
+      message:
+        `role is assumable by the service ${services.join(', ')} with no aws:SourceAccount or aws:SourceArn condition: ` +
+        'the service can be made to assume it for a resource in another account (confused deputy)',
+      actions: list(s.Action),
+      evidence: [
+        {
+          field: `attributes.trustPolicy.Statement[${i}]`,
+          value: s,
+          note: keys.length ? `conditions on: ${keys.join(', ')} (none pins the source)` : 'no Condition',
+        },
+      ],
+    });
   });
   return out;
 }

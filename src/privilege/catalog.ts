@@ -101,6 +101,7 @@ export class ActionCatalog {
   private readonly idCache = new Map<string, IdExpansion>();
   private readonly nameCache = new Map<string, ExpandResult>();
   private readonly levelCache = new Map<string, Int32Array>();
+  private readonly resourceTypes = new Map<string, Map<string, string>>();
 
   /** `dataDir` defaults to the installed iam-data package; nothing is read until first use. */
   constructor(private readonly dataDir?: string) {}
@@ -120,6 +121,41 @@ export class ActionCatalog {
 
   isKnownService(prefix: string): boolean {
     return this.d.services.has(prefix.toLowerCase());
+  }
+
+  /** The lower-case service prefix of an action id (`s3` for `s3:GetObject`). */
+  serviceOf(id: number): string {
+    const n = this.d.lowerNames[id];
+    if (n === undefined) throw new RangeError(`no action with id ${id}`);
+    return n.slice(0, n.indexOf(':'));
+  }
+
+  /** How many actions the service has (0 for an unknown prefix). */
+  serviceActionCount(prefix: string): number {
+    const r = this.d.services.get(prefix.toLowerCase());
+    return r ? r[1] - r[0] : 0;
+  }
+
+  /**
+   * The ARN format of one of the action's resource types, as iam-data writes it
+   * (`arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}`), or undefined when
+   * the action or the type is unknown. Read lazily from `resourceTypes/<service>.json`, which the
+   * action load does not touch; used for the few curated actions that need it.
+   */
+  resourceArnFormat(action: string, resourceType: string): string | undefined {
+    const id = this.id(action);
+    if (id === undefined) return undefined;
+    const svc = this.serviceOf(id);
+    let types = this.resourceTypes.get(svc);
+    if (!types) {
+      const file = join(this.dataDir ?? iamDataDir(), 'resourceTypes', `${svc}.json`);
+      const doc = existsSync(file)
+        ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { key?: string; arn?: string }>)
+        : {};
+      types = new Map(Object.entries(doc).map(([k, v]) => [(v.key ?? k).toLowerCase(), v.arn ?? '']));
+      this.resourceTypes.set(svc, types);
+    }
+    return types.get(resourceType.toLowerCase()) || undefined;
   }
 
   /** The id of an exact (case-insensitive) action name, or undefined if the catalog lacks it. */

@@ -35,6 +35,10 @@ export type DetectorName =
   | 'not-action'
   | 'trust'
   | 'unknown-action'
+  | 'data-read'
+  | 'boundary-held-admin'
+  | 'confused-deputy'
+  | 'direct-policy'
   | 'vault-root'
   | 'vault-sudo'
   | 'vault-audit-sudo'
@@ -42,6 +46,7 @@ export type DetectorName =
   | 'vault-sensitive-write'
   | 'vault-token-create-sudo'
   | 'vault-secret-id-mint'
+  | 'vault-data-read'
   | 'scope';
 
 export interface DetectorResult {

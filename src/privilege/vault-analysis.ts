@@ -104,6 +104,12 @@ export class VaultAnalysis {
     return [...found.values()];
   }
 
+  /** The rule that governs one concrete path under Vault's priority rules, or undefined for none. */
+  ruleAt(path: string): MergedRule | undefined {
+    const m = this.acl.match(path);
+    return m.matchedPattern === null ? undefined : this.byPattern.get(m.matchedPattern);
+  }
+
   memo<T>(key: string, compute: () => T): T {
     if (this.memos.has(key)) return this.memos.get(key) as T;
     const v = compute();

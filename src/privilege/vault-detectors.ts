@@ -2,7 +2,8 @@
  * Vault detectors over a credential's ACL path grants (the Vault analog of the AWS set, reference
  * §7): the root policy; sudo anywhere; sudo on sys/audit*; mount-spanning or sys-wide globs; writes
  * on policy, auth, mount and identity endpoints and on auth roles; token creation with sudo;
- * AppRole secret-id minting. Matching is on grant patterns with Vault's priority rules (see
+ * AppRole secret-id minting; read over a whole mount (every secret in it, or in every mount).
+ * Matching is on grant patterns with Vault's priority rules (see
  * vault-analysis.ts); results are memoised per distinct grant list, since they depend on nothing
  * else. Vault grants are certain (no conditions), so confidence is always "confirmed".
  */
@@ -28,6 +29,22 @@ export const SENSITIVE_WRITE_TARGETS: readonly { pattern: string; severity: Seve
 ];
 
 export const SECRET_ID_TARGETS = ['auth/+/role/+/secret-id', 'auth/+/role/+/custom-secret-id'];
+
+/**
+ * Mounts probed for whole-mount reads even when no rule names them: the KV defaults (`secret/` in
+ * dev servers and most docs, `kv/` for `vault secrets enable kv`). Mounts that rules name are
+ * probed too; sys/, auth/, identity/ and cubbyhole/ (per token) hold no shared secrets.
+ */
+export const KV_MOUNTS = ['secret', 'kv'];
+const NOT_DATA_MOUNTS = new Set(['sys', 'auth', 'identity', 'cubbyhole']);
+const ANY = '\u0000';
+/** Paths no literal rule can match: an arbitrary secret of mount `m`, KV v1 and v2, one and two levels deep. */
+const arbitrarySecrets = (m: string): string[] => [
+  `${m}/${ANY}`,
+  `${m}/${ANY}/${ANY}`,
+  `${m}/data/${ANY}`,
+  `${m}/data/${ANY}/${ANY}`,
+];
 
 const result = (
   detector: DetectorName,
@@ -212,6 +229,49 @@ export class VaultPrivilegeAnalyzer {
     );
   }
 
+  /**
+   * Read on every secret of a mount: the rule that governs an arbitrary secret path of the mount
+   * (a path no literal rule can match, Vault priority applied) grants `read`, so nothing below the
+   * mount root constrains it (`secret/*`, `secret/data/*`, `kv/+/*`, …). One result per mount
+   * (key `<mount>/`), or one for every mount at once (key `*`: `*`, `+/*`, `+/data/*`), high.
+   */
+  dataRead(cred: Credential): DetectorResult[] {
+    const a = this.analysis(cred.grants);
+    return a.memo('data-read', () => {
+      const mounts = new Set(KV_MOUNTS);
+      for (const r of a.rules) {
+        const first = r.pattern.split('/')[0] ?? '';
+        if (r.pattern.includes('/') && first && first !== '+' && !first.includes('*') && !NOT_DATA_MOUNTS.has(first))
+          mounts.add(first);
+      }
+      const seen = new Set<string>();
+      const out: DetectorResult[] = [];
+      for (const m of [ANY, ...[...mounts].sort()]) {
+        const reaches: Reach[] = [];
+        for (const path of arbitrarySecrets(m)) {
+          const rule = a.ruleAt(path);
+          if (!rule || seen.has(rule.pattern) || VaultAnalysis.granted(rule.caps, ['read']).length === 0) continue;
+          seen.add(rule.pattern);
+          reaches.push({ rule, caps: ['read'] });
+        }
+        if (reaches.length === 0) continue;
+        const every = m === ANY;
+        out.push(
+          result(
+            'vault-data-read',
+            'high',
+            every ? '*' : `${m}/`,
+            every
+              ? `can read every secret in every mount (read on ${patterns(reaches)})`
+              : `can read every secret in mount "${m}/" (read on ${patterns(reaches)}): no path below the mount root constrains it`,
+            reaches,
+          ),
+        );
+      }
+      return out;
+    });
+  }
+
   all(cred: Credential): DetectorResult[] {
     return [
       ...this.rootPolicy(cred),
@@ -221,6 +281,7 @@ export class VaultPrivilegeAnalyzer {
       ...this.sensitiveWrite(cred),
       ...this.tokenCreateSudo(cred),
       ...this.secretIdMinting(cred),
+      ...this.dataRead(cred),
     ];
   }
 }

@@ -161,7 +161,8 @@ describe(parseCredentialReport.name, () => {
       drop: ['password_enabled', 'password_last_used'],
       expected: { passwordEnabled: false, passwordLastUsed: null },
     },
-    { name: 'the mfa column', drop: ['mfa_active'], expected: { mfaActive: false } },
+    // Unknown, not "no MFA": aws-console-without-mfa must not fire on a report that lacks the column.
+    { name: 'the mfa column', drop: ['mfa_active'], expected: { mfaActive: null } },
     { name: 'the creation time column', drop: ['user_creation_time'], expected: { userCreationTime: null } },
     { name: 'the slot 1 rotation column', drop: ['access_key_1_last_rotated'], expected: { keys: [] } },
   ])('should read a missing column as null/false without shifting its neighbours: $name', ({ drop, expected }) => {

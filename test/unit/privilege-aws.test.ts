@@ -433,6 +433,104 @@ describe(AwsPrivilegeAnalyzer.name, () => {
     });
   });
 
+  describe('confused deputy (service principals without a source condition)', () => {
+    const role = (statement: object, more: Partial<Credential> = {}) =>
+      cred([], {
+        kind: 'aws-role',
+        principal: ROLE,
+        attributes: { path: '/', trustPolicy: { Statement: [statement] } },
+        ...more,
+      });
+    const service = (s: string | string[], Condition?: object) => ({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { Service: s },
+      ...(Condition ? { Condition } : {}),
+    });
+
+    it('a service principal with no condition is a medium, confirmed hit per statement', () => {
+      const [r, ...rest] = analyzer.confusedDeputy(role(service(['lambda.amazonaws.com', 'events.amazonaws.com'])));
+      expect(rest).toEqual([]);
+      expect(r).toMatchObject({
+        detector: 'confused-deputy',
+        severity: 'medium',
+        confidence: 'confirmed',
+        key: '#1:lambda.amazonaws.com,events.amazonaws.com',
+      });
+      expect(r?.message).toContain('no aws:SourceAccount or aws:SourceArn condition');
+      expect(r?.evidence[0]).toMatchObject({ field: 'attributes.trustPolicy.Statement[0]', note: 'no Condition' });
+    });
+
+    it.each([
+      { name: 'aws:SourceAccount', cond: { StringEquals: { 'aws:SourceAccount': ACCT } } },
+      { name: 'aws:SourceArn', cond: { ArnLike: { 'aws:SourceArn': `arn:aws:events:*:${ACCT}:rule/*` } } },
+      { name: 'aws:SourceOrgID', cond: { StringEquals: { 'aws:SourceOrgID': 'o-abc123' } } },
+      { name: 'a key in any case', cond: { StringEquals: { 'AWS:SourceAccount': ACCT } } },
+    ])('nothing when pinned by $name', ({ cond }) => {
+      expect(analyzer.confusedDeputy(role(service('events.amazonaws.com', cond)))).toEqual([]);
+    });
+
+    it.each([
+      { name: 'an unrelated condition', cond: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } },
+      { name: 'a wildcard source account', cond: { StringLike: { 'aws:SourceAccount': '*' } } },
+      { name: 'a negated operator', cond: { StringNotEquals: { 'aws:SourceAccount': '999999999999' } } },
+      { name: 'an IfExists operator', cond: { StringEqualsIfExists: { 'aws:SourceAccount': ACCT } } },
+    ])('still a hit with $name', ({ cond }) => {
+      expect(analyzer.confusedDeputy(role(service('events.amazonaws.com', cond)))).toHaveLength(1);
+    });
+
+    it('skips service-linked roles, ignored services, AWS principals, Deny statements and non-roles', () => {
+      const slr = role(service('events.amazonaws.com'), {
+        principal: `arn:aws:iam::${ACCT}:role/aws-service-role/events.amazonaws.com/AWSServiceRoleForEvents`,
+        attributes: {
+          path: '/aws-service-role/events.amazonaws.com/',
+          trustPolicy: { Statement: [service('events.amazonaws.com')] },
+        },
+      });
+      expect(analyzer.confusedDeputy(slr)).toEqual([]);
+      expect(analyzer.confusedDeputy(role(service('ec2.amazonaws.com')), { ignoreServices: ['ec2.*'] })).toEqual([]);
+      expect(
+        analyzer.confusedDeputy(role({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: ROLE } })),
+      ).toEqual([]);
+      expect(analyzer.confusedDeputy(role({ ...service('events.amazonaws.com'), Effect: 'Deny' }))).toEqual([]);
+      expect(analyzer.confusedDeputy({ ...role(service('events.amazonaws.com')), kind: 'aws-access-key' })).toEqual([]);
+    });
+  });
+
+  describe('policies attached directly to a user', () => {
+    const MANAGED: Provenance = {
+      policy: 'agent-write',
+      policyArn: `arn:aws:iam::${ACCT}:policy/agent-write`,
+      attachment: 'managed',
+    };
+
+    it('one low hit per inline or managed policy on the user, none for group or boundary grants', () => {
+      const c = cred([
+        allow(['s3:PutObject'], ['arn:aws:s3:::b/*']),
+        allow(['s3:DeleteObject'], ['arn:aws:s3:::b/*']),
+        allow(['sqs:SendMessage'], ['*'], { provenance: MANAGED }),
+        allow(['s3:GetObject'], ['*'], { provenance: GROUP }),
+        { ...allow(['s3:*']), provenance: BOUNDARY },
+      ]);
+      expect(analyzer.directUserPolicies(c).map((r) => [r.key, r.severity, r.actions])).toEqual([
+        [`arn:aws:iam::${ACCT}:policy/agent-write`, 'low', ['sqs:SendMessage']],
+        ['inline:agent-inline', 'low', ['s3:DeleteObject', 's3:PutObject']],
+      ]);
+      const [, inline] = analyzer.directUserPolicies(c);
+      expect(inline?.message).toBe(
+        'the inline policy agent-inline is attached to the user directly, not through a group (2 statements)',
+      );
+      expect(inline?.evidence).toHaveLength(2);
+    });
+
+    it('nothing when every policy comes through a group, and nothing for roles', () => {
+      expect(analyzer.directUserPolicies(cred([allow(['s3:GetObject'], ['*'], { provenance: GROUP })]))).toEqual([]);
+      expect(
+        analyzer.directUserPolicies(cred([allow(['s3:GetObject'])], { kind: 'aws-role', principal: ROLE })),
+      ).toEqual([]);
+    });
+  });
+
   describe('cache', () => {
     it('analyses equal grants once, whatever the array or statement order', () => {
       const a = new AwsPrivilegeAnalyzer();

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/model/agent.js';
 import type { Credential } from '../../src/model/credential.js';
 import { agentWithoutOwner } from '../../src/policy/rules/agent-without-owner.rule.js';
+import { awsConsoleWithoutMfa } from '../../src/policy/rules/aws-console-without-mfa.rule.js';
+import { awsUserDirectPolicy } from '../../src/policy/rules/aws-user-direct-policy.rule.js';
 import { humanUse } from '../../src/policy/rules/human-use.rule.js';
 import { rootAccountKeys } from '../../src/policy/rules/root-account-keys.rule.js';
 import { sharedCredential } from '../../src/policy/rules/shared-credential.rule.js';
@@ -222,5 +224,70 @@ describe(rootAccountKeys.name, () => {
       'root account 123456789012 has an active access key (slot 1, created 2024-01-15; last used 2026-10-30)',
     );
     expect(hit?.evidence).toContainEqual({ field: 'attributes.reportSlot', value: 1 });
+  });
+});
+
+describe(awsConsoleWithoutMfa.name, () => {
+  const rule = awsConsoleWithoutMfa;
+
+  it('should apply to console passwords only', () => {
+    expect(rule.kinds).toEqual(['aws-console-password']);
+    expect(rule.category).toBe('hygiene');
+  });
+
+  it.each<[string, Credential, boolean]>([
+    ['mfa_active false', consolePassword({ attributes: { mfaActive: false } }), true],
+    ['mfa_active true', consolePassword({ attributes: { mfaActive: true } }), false],
+    ['mfa_active unknown (no such column in the report)', consolePassword({ attributes: { mfaActive: null } }), false],
+    ['mfa_active absent', consolePassword({ attributes: { mfaActive: undefined } }), false],
+  ])('should judge a console password with %s (hit: %s)', (_label, cred, hit) => {
+    expect(evaluate(rule, cred)).toHaveLength(hit ? 1 : 0);
+  });
+
+  it('should name the user and the last sign-in, with mfaActive as evidence', () => {
+    const [hit] = evaluate(rule, consolePassword({ lastUsed: NEVER_USED }));
+    expect(hit).toMatchObject({
+      detector: 'console-no-mfa',
+      message: 'user svc-invoice-bot has a console password without MFA (never signed in)',
+    });
+    expect(hit?.evidence).toContainEqual(expect.objectContaining({ field: 'attributes.mfaActive', value: false }));
+  });
+});
+
+describe(awsUserDirectPolicy.name, () => {
+  const rule = awsUserDirectPolicy;
+  const grant = (attachment: 'inline' | 'managed' | 'group-inline' | 'group-managed', policy: string) => ({
+    type: 'aws-statement' as const,
+    effect: 'Allow' as const,
+    actions: ['s3:GetObject'],
+    resources: ['arn:aws:s3:::reports/*'],
+    provenance: {
+      policy,
+      attachment,
+      ...(attachment.endsWith('managed') ? { policyArn: `arn:aws:iam::123456789012:policy/${policy}` } : {}),
+      ...(attachment.startsWith('group') ? { via: 'agents' } : {}),
+    },
+  });
+
+  it('should apply to user credentials, as hygiene', () => {
+    expect(rule.kinds).toEqual(['aws-access-key', 'aws-console-password']);
+    expect(rule.category).toBe('hygiene');
+  });
+
+  it('should hit once per directly attached policy, never for group ones', () => {
+    const key = accessKey('AKIAEXAMPLE000000001', {
+      grants: [
+        grant('inline', 'own'),
+        grant('managed', 'attached'),
+        grant('group-managed', 'team'),
+        grant('group-inline', 'team-inline'),
+      ],
+    });
+    expect(evaluate(rule, key).map((h) => [h.key, h.severity, h.detector])).toEqual([
+      ['arn:aws:iam::123456789012:policy/attached', 'low', 'direct-policy'],
+      ['inline:own', 'low', 'direct-policy'],
+    ]);
+    const grouped = accessKey('AKIAEXAMPLE000000001', { grants: [grant('group-managed', 'team')] });
+    expect(evaluate(rule, grouped)).toEqual([]);
   });
 });

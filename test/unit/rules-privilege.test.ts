@@ -11,16 +11,20 @@ import { describe, expect, it } from 'vitest';
 import type { AwsStatementGrant, Credential, Grant, VaultPathGrant } from '../../src/model/credential.js';
 import { loadPolicies } from '../../src/policy/load.js';
 import { awsAdmin } from '../../src/policy/rules/aws-admin.rule.js';
+import { awsAdminHeldByBoundary } from '../../src/policy/rules/aws-admin-held-by-boundary.rule.js';
 import { awsCredentialExposure } from '../../src/policy/rules/aws-credential-exposure.rule.js';
+import { awsDataReadUnconstrained } from '../../src/policy/rules/aws-data-read-unconstrained.rule.js';
 import { awsNotActionAllow } from '../../src/policy/rules/aws-not-action-allow.rule.js';
 import { awsPrivilegeEscalation } from '../../src/policy/rules/aws-privilege-escalation.rule.js';
 import { awsResourceExposure } from '../../src/policy/rules/aws-resource-exposure.rule.js';
+import { awsRoleConfusedDeputy } from '../../src/policy/rules/aws-role-confused-deputy.rule.js';
 import { awsRoleTrust } from '../../src/policy/rules/aws-role-trust.rule.js';
 import { awsServiceWildcard } from '../../src/policy/rules/aws-service-wildcard.rule.js';
 import { awsUnknownAction } from '../../src/policy/rules/aws-unknown-action.rule.js';
 import { getRuleType } from '../../src/policy/rules/index.js';
 import { vaultAuditSudo } from '../../src/policy/rules/vault-audit-sudo.rule.js';
 import { vaultBroadGlob } from '../../src/policy/rules/vault-broad-glob.rule.js';
+import { vaultDataReadUnconstrained } from '../../src/policy/rules/vault-data-read-unconstrained.rule.js';
 import { vaultRootPolicy } from '../../src/policy/rules/vault-root-policy.rule.js';
 import { vaultSecretIdMinting } from '../../src/policy/rules/vault-secret-id-minting.rule.js';
 import { vaultSensitiveWrite } from '../../src/policy/rules/vault-sensitive-write.rule.js';
@@ -94,6 +98,9 @@ const RULES = [
   awsNotActionAllow,
   awsRoleTrust,
   awsUnknownAction,
+  awsDataReadUnconstrained,
+  awsAdminHeldByBoundary,
+  awsRoleConfusedDeputy,
   vaultRootPolicy,
   vaultSudo,
   vaultAuditSudo,
@@ -101,6 +108,7 @@ const RULES = [
   vaultSensitiveWrite,
   vaultTokenCreateSudo,
   vaultSecretIdMinting,
+  vaultDataReadUnconstrained,
 ] as RuleType<unknown>[];
 
 const evaluate = <P>(rule: RuleType<P>, c: Credential, params: unknown = {}, context = ctx()) =>
@@ -156,6 +164,82 @@ describe(`${awsAdmin.name} checks`, () => {
     ]);
     expect(evaluate(awsAdmin, cred([allow(['iam:PutUserPolicy'])]), { checks: ['star-on-star'] })).toEqual([]);
     expect(awsAdmin.schema.safeParse({ checks: [] }).success).toBe(false);
+  });
+});
+
+describe(`${awsAdmin.name} and ${awsAdminHeldByBoundary.name}: * on * under a permissions boundary`, () => {
+  const held = cred([
+    allow(['*'], ['*'], {
+      provenance: {
+        policy: 'AdministratorAccess',
+        policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+        attachment: 'managed',
+      },
+    }),
+    allow(['s3:Get*', 's3:List*'], ['*'], { provenance: { policy: 's3-read', attachment: 'boundary' } }),
+  ]);
+
+  it('aws-admin does not fire, not even with checks: [star-on-star]', () => {
+    expect(evaluate(awsAdmin, held)).toEqual([]);
+    expect(evaluate(awsAdmin, held, { checks: ['star-on-star'] })).toEqual([]);
+  });
+
+  it('aws-admin-held-by-boundary does, medium, reading the principal', () => {
+    expect(awsAdminHeldByBoundary.needs).toEqual(['grants', 'principal']);
+    const [h] = evaluate(awsAdminHeldByBoundary, held);
+    expect(h).toMatchObject({ detector: 'boundary-held-admin', severity: 'medium', confidence: 'confirmed' });
+    expect(h?.message).toMatch(/held back only by the permissions boundary s3-read: \d+ of \d+ actions effective/);
+    expect(evaluate(awsAdminHeldByBoundary, cred([allow(['*'])]))).toEqual([]);
+  });
+});
+
+describe(awsDataReadUnconstrained.name, () => {
+  const c = cred([
+    allow(['secretsmanager:GetSecretValue', 's3:GetObject']),
+    allow(['kms:Decrypt'], ['arn:aws:kms:us-east-1:111111111111:key/k1']),
+  ]);
+
+  it('reports unconstrained secrets (high) and data (medium), scoped ones only on request', () => {
+    expect(evaluate(awsDataReadUnconstrained, c).map((h) => [h.key, h.severity])).toEqual([
+      ['secrets:confirmed', 'high'],
+      ['data:confirmed', 'medium'],
+    ]);
+    expect(evaluate(awsDataReadUnconstrained, c, { minConfidence: 'potential' }).map((h) => h.key)).toEqual([
+      'secrets:confirmed',
+      'secrets:potential',
+      'data:confirmed',
+    ]);
+  });
+
+  it('categories narrows it; an empty list is a schema error', () => {
+    expect(evaluate(awsDataReadUnconstrained, c, { categories: ['secrets'] }).map((h) => h.key)).toEqual([
+      'secrets:confirmed',
+    ]);
+    expect(awsDataReadUnconstrained.schema.safeParse({ categories: [] }).success).toBe(false);
+    expect(awsDataReadUnconstrained.schema.safeParse({ categories: ['logs'] }).success).toBe(false);
+  });
+});
+
+describe(awsRoleConfusedDeputy.name, () => {
+  const role = (services: string[]) =>
+    cred([], {
+      kind: 'aws-role',
+      principal: `arn:aws:iam::${ACCT}:role/agent`,
+      attributes: {
+        path: '/',
+        trustPolicy: { Statement: [{ Effect: 'Allow', Principal: { Service: services }, Action: 'sts:AssumeRole' }] },
+      },
+    });
+
+  it('applies to roles and honours ignoreServices', () => {
+    expect(awsRoleConfusedDeputy.kinds).toEqual(['aws-role']);
+    expect(evaluate(awsRoleConfusedDeputy, role(['scheduler.amazonaws.com']))[0]).toMatchObject({
+      detector: 'confused-deputy',
+      severity: 'medium',
+    });
+    expect(
+      evaluate(awsRoleConfusedDeputy, role(['ec2.amazonaws.com']), { ignoreServices: ['ec2.amazonaws.com'] }),
+    ).toEqual([]);
   });
 });
 
@@ -226,6 +310,7 @@ describe('grant-only AWS rules', () => {
     { rule: awsResourceExposure, grants: [allow(['iam:PutRolePolicy'])], detector: 'resource-exposure' },
     { rule: awsServiceWildcard, grants: [allow(['s3:*'])], detector: 'service-wildcard' },
     { rule: awsUnknownAction, grants: [allow(['lamda:Invoke'])], detector: 'unknown-action' },
+    { rule: awsDataReadUnconstrained, grants: [allow(['ssm:GetParameters'])], detector: 'data-read' },
   ] as { rule: RuleType<unknown>; grants: Grant[]; detector: string }[])('$detector', ({ rule, grants, detector }) => {
     expect(evaluate(rule, cred(grants)).map((h) => h.detector)).toEqual([detector]);
     expect(evaluate(rule, cred([allow(['s3:GetObject'], ['arn:aws:s3:::b/*'])]))).toEqual([]);
@@ -264,6 +349,12 @@ describe('Vault rules', () => {
       rule: vaultSecretIdMinting,
       grants: [path('auth/approle/role/a/secret-id', ['update'])],
       detector: 'vault-secret-id-mint',
+      severity: 'high',
+    },
+    {
+      rule: vaultDataReadUnconstrained,
+      grants: [path('secret/data/*', ['read'])],
+      detector: 'vault-data-read',
       severity: 'high',
     },
   ] as { rule: RuleType<unknown>; grants: Grant[]; detector: string; severity: string }[])(

@@ -3,6 +3,9 @@
  * `*` (critical, confirmed), or PMapper's admin test: it can give itself any permission (Put/Attach
  * a policy on its own user, role or group, rewrite an attached customer-managed policy, or create a
  * role and attach anything to it). Critical when confirmed, whatever the policy's severity says.
+ * Everything is judged on the effective set: a `*` on `*` that a permissions boundary holds back is
+ * not administrator (aws-admin-held-by-boundary reports that latent risk), unless the principal can
+ * lift its own boundary; one narrowed by an explicit Deny is "potential" (high), with the count.
  *
  * Contract: through the shared AwsPrivilegeAnalyzer (ctx.services.privilege), which evaluates each
  * distinct grant list once. Time-free. Per credential (the resource checks use its principal ARN
@@ -40,7 +43,9 @@ export const awsAdmin: RuleType<z.infer<typeof schema>> = {
     'Administrator-equivalent AWS credentials: an unconditional Allow of * on *, or the ability to grant ' +
     'itself anything (PMapper admin test: Put/Attach a policy on its own user, role or group, ' +
     'CreatePolicyVersion on an attached customer-managed policy, CreateRole + Attach/PutRolePolicy). ' +
-    'Confirmed hits are critical; scoped, conditional or boundary-capped ones are high. ' +
+    'Judged on the effective set: * on * held back by a permissions boundary is not admin (see ' +
+    'aws-admin-held-by-boundary) unless the principal can lift the boundary; narrowed by a Deny it is potential. ' +
+    'Confirmed hits are critical; scoped, conditional, Deny-narrowed or boundary-capped ones are high. ' +
     'checks (star-on-star, self-modification, create-role; default all) picks the tests; minConfidence ' +
     '(default conditional) drops less certain hits.',
   example: `policies:

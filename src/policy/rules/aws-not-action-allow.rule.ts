@@ -1,7 +1,9 @@
 /**
  * aws-not-action-allow: an Allow statement written with NotAction (grants every action but a few)
  * or NotResource (every resource but a few). Both are almost always broader than intended
- * (Parliament NOTRESOURCE_WITH_ALLOW). One hit per statement and element.
+ * (Parliament NOTRESOURCE_WITH_ALLOW). One hit per statement and element. Read against the
+ * effective set: a statement an explicit Deny or the boundary empties is no hit; one they cut down
+ * is "potential", one severity lower, with how much of it is effective.
  *
  * Contract: through the shared AwsPrivilegeAnalyzer (ctx.services.privilege), which evaluates each
  * distinct grant list once. Time-free. Grants only; one hit per statement and element (key =
@@ -22,8 +24,8 @@ export const awsNotActionAllow: RuleType<z.infer<typeof schema>> = {
   category: 'privilege',
   description:
     'An Allow statement uses NotAction (it grants every action except the list: high) or NotResource ' +
-    '(every resource except the list: medium); lower when Condition-gated. notResource: false limits the ' +
-    'rule to NotAction.',
+    '(every resource except the list: medium); lower when Condition-gated or cut down by an explicit Deny or ' +
+    'the boundary, none when they leave nothing of it. notResource: false limits the rule to NotAction.',
   example: `policies:
   - name: agent-not-action-allow
     description: Agent policies written as "everything except"

@@ -2,7 +2,8 @@
  * The IAM credential report: generate, poll with backoff until IAM says COMPLETE (never by
  * watching GeneratedTime, which moto hard-codes and AWS caches for four hours), fetch, parse.
  * `N/A`, `not_supported` and `no_information` read as null. Columns are found by header name, so
- * a missing or reordered column degrades to null rather than misreading its neighbour.
+ * a missing or reordered column degrades to null (false for the other flags) rather than misreading
+ * its neighbour; a missing mfa_active stays null, since "no MFA" is a finding (aws-console-without-mfa).
  */
 import { GenerateCredentialReportCommand, GetCredentialReportCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CwError, ErrorCodes } from '../../errors.js';
@@ -25,7 +26,8 @@ export interface ReportRow {
   passwordEnabled: boolean;
   passwordLastUsed: string | null;
   passwordLastChanged: string | null;
-  mfaActive: boolean;
+  /** mfa_active; null when the report has no such column (unknown is not "no MFA"). */
+  mfaActive: boolean | null;
   keys: ReportKeySlot[];
 }
 
@@ -66,7 +68,7 @@ export function parseCredentialReport(csv: string, generatedAt: string | null = 
       passwordEnabled: bool(get('password_enabled')),
       passwordLastUsed: val(get('password_last_used')),
       passwordLastChanged: val(get('password_last_changed')),
-      mfaActive: bool(get('mfa_active')),
+      mfaActive: idx.mfa_active === undefined ? null : bool(get('mfa_active')),
       keys: keys.filter((k) => k.lastRotated !== null),
     };
     if (user === '<root_account>') root = row;
