@@ -11,6 +11,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
 import nodeVault from 'node-vault';
 import { AlertService } from './alerts/service.js';
+import { createSink } from './alerts/sinks/index.js';
 import { JsonlMirror, RedisAuditLog } from './audit/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
@@ -20,6 +21,7 @@ import { FindingsService } from './findings/service.js';
 import { ScanService } from './inventory/scan-service.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Registry } from './model/agent.js';
+import { beforeFirstAwsClient } from './node-support.js';
 import { loadPolicies } from './policy/load.js';
 import type { PolicySet } from './policy/model.js';
 import { defaultPacksDir } from './policy/packs.js';
@@ -66,7 +68,19 @@ export interface App {
   close(): Promise<void>;
 }
 
-const realAwsSdk: AwsSdkFactories = { iam: (c) => new IAMClient(c), sts: (c) => new STSClient(c) };
+/** The real SDK constructors; the first client built says the Node support notice once (node-support.ts). */
+function realAwsSdk(log: Logger): AwsSdkFactories {
+  return {
+    iam: (c) => {
+      beforeFirstAwsClient(log);
+      return new IAMClient(c);
+    },
+    sts: (c) => {
+      beforeFirstAwsClient(log);
+      return new STSClient(c);
+    },
+  };
+}
 
 /**
  * A node-vault client for one cluster. Only `request` is ever used (see sources/vault/api.ts):
@@ -138,7 +152,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const vaultClients = new Map<string, VaultHttp & { close?(): void }>();
   let pool: AwsClientPool | null = null;
   if (config.aws) {
-    pool = new AwsClientPool(config.aws, opts.awsSdk ?? realAwsSdk, clock, opts.awsRetryDelayMs);
+    pool = new AwsClientPool(config.aws, opts.awsSdk ?? realAwsSdk(log), clock, opts.awsRetryDelayMs);
     sources.push(new AwsIamSource(config.aws, pool));
   }
   if (config.vault.length > 0) {
@@ -148,6 +162,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   }
   // Shared by every evaluation in this process, so privilege analyses stay cached across scans.
   const ruleServices: RuleServices = {};
+  const accountNames = new Map((config.aws?.accounts ?? []).flatMap((a) => (a.name ? [[a.id, a.name] as const] : [])));
   const findings = new FindingsService({
     redis,
     prefix,
@@ -159,8 +174,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     policies,
     services: ruleServices,
     hold: config.evaluation.hold,
+    accountNames,
   });
+  // Sinks stamp transport times (webhook-timestamp) with the wall clock, never the evaluation clock:
+  // receivers reject timestamps outside a few minutes of their own time.
+  const sinks = new Map(config.alerts.sinks.map((c) => [c.name, createSink(c)]));
   const alerts = new AlertService({
+    sinks,
     redis,
     prefix,
     config: config.alerts,
@@ -170,6 +190,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     clock,
     log,
     registry,
+    accountNames,
   });
   const orchestrator = new ScanOrchestrator({
     scans,

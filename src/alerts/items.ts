@@ -10,6 +10,7 @@ import type { Transition } from '../findings/transitions.js';
 import type { DriftEvent } from '../inventory/drift.js';
 import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
+import { type AccountNames, principalInfo } from '../model/principal.js';
 import { PRIVILEGE_DETECTORS } from '../policy/detectors.js';
 import type { Finding } from '../policy/model.js';
 import type { InventoryIndex } from '../policy/types.js';
@@ -55,6 +56,8 @@ export interface ItemContext {
   credentials: InventoryIndex['byId'];
   registry: Registry;
   runbookUrl: string | undefined;
+  /** `aws.accounts[].name` by account id. */
+  accountNames?: AccountNames;
 }
 
 const runbook = (tpl: string | undefined, policy: string, fingerprint: string) =>
@@ -64,12 +67,33 @@ const runbook = (tpl: string | undefined, policy: string, fingerprint: string) =
         .replaceAll('{fingerprint}', encodeURIComponent(fingerprint))
     : null;
 
-function base(ctx: ItemContext, c: Credential | undefined, credentialId: string) {
+/** Who holds it: from the credential as scanned now, else as the finding recorded it (a removed credential). */
+function holder(ctx: ItemContext, c: Credential | undefined, f: Finding | undefined) {
+  const p = c
+    ? principalInfo(c, ctx.accountNames)
+    : f?.principal !== undefined
+      ? {
+          principal: f.principal,
+          principalName: f.principalName ?? f.principal,
+          principalType: f.principalType ?? 'unknown',
+          account: f.account ?? null,
+        }
+      : null;
+  return {
+    principal: p?.principal ?? null,
+    principalName: p?.principalName ?? null,
+    principalType: p?.principalType ?? null,
+    account: p?.account ?? null,
+  };
+}
+
+function base(ctx: ItemContext, c: Credential | undefined, credentialId: string, f?: Finding) {
   const agent = c?.agentId ? ctx.registry.agents.find((a) => a.id === c.agentId) : undefined;
   return {
     credentialId,
-    kind: c?.kind ?? 'unknown',
-    source: c?.source ?? '',
+    kind: c?.kind ?? f?.kind ?? 'unknown',
+    source: c?.source ?? f?.source ?? '',
+    ...holder(ctx, c, f),
     agentId: c?.agentId ?? null,
     owner: c?.owner ?? null,
     environment: agent?.environment ?? null,
@@ -79,18 +103,28 @@ function base(ctx: ItemContext, c: Credential | undefined, credentialId: string)
   };
 }
 
+/**
+ * The finding's evidence as label/value lines, each line once: the hits of one risk often cite the
+ * same statement (the admin grant behind star-on-star, create-role and self-modification alike).
+ */
 function evidenceLines(f: Finding): { label: string; value: string }[] {
   const out: { label: string; value: string }[] = [];
+  const seen = new Set<string>();
+  const add = (label: string, value: string) => {
+    const k = `${label}\u0000${value}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push({ label, value });
+  };
   for (const h of f.hits) {
-    out.push({ label: h.detector, value: h.message });
+    add(h.detector, h.message);
     for (const e of h.evidence.slice(0, 3)) {
       if (e.statement)
-        out.push({
-          label: 'statement',
-          value: `${e.statement.summary}${e.statement.provenance ? ` (${e.statement.provenance.attachment} ${e.statement.provenance.policyArn ?? e.statement.provenance.policy})` : ''}`,
-        });
-      else if (e.field)
-        out.push({ label: e.field, value: typeof e.value === 'string' ? e.value : JSON.stringify(e.value ?? null) });
+        add(
+          'statement',
+          `${e.statement.summary}${e.statement.provenance ? ` (${e.statement.provenance.attachment} ${e.statement.provenance.policyArn ?? e.statement.provenance.policy})` : ''}`,
+        );
+      else if (e.field) add(e.field, typeof e.value === 'string' ? e.value : JSON.stringify(e.value ?? null));
     }
   }
   return out.slice(0, 12);
@@ -102,6 +136,7 @@ const FINDING_TRANSITIONS: Partial<Record<Transition['type'], AlertTransition>> 
   'finding.reopened': 'reopened',
   'finding.escalated': 'escalated',
   'finding.resolved': 'resolved',
+  'finding.merged': 'merged',
 };
 
 export function findingItems(
@@ -114,15 +149,23 @@ export function findingItems(
     const transition = FINDING_TRANSITIONS[t.type];
     const f = findings.get(t.subject);
     if (!transition || !f) continue;
+    const resolves = transition === 'resolved' || transition === 'merged';
     out.push({
-      ...base(ctx, ctx.credentials.get(f.credentialId), f.credentialId),
+      ...base(ctx, ctx.credentials.get(f.credentialId), f.credentialId, f),
       id: `${ctx.scanId}:${transition}:${f.fingerprint}`,
-      action: transition === 'resolved' ? 'resolve' : 'trigger',
+      action: resolves ? 'resolve' : 'trigger',
       transition,
       fingerprint: f.fingerprint,
-      title: transition === 'resolved' ? `resolved: ${f.message}` : f.message,
+      title:
+        transition === 'merged'
+          ? `merged into ${f.mergedInto ?? String(t.data.into ?? '')} (one finding for one risk): ${f.message}`
+          : transition === 'resolved'
+            ? `resolved: ${f.message}`
+            : f.message,
       severity: f.severity,
       policy: f.policy,
+      policies: f.policies ?? [f.policy],
+      controls: f.controls,
       rules: f.rules,
       detector: f.hits[0]?.detector ?? null,
       evidence: evidenceLines(f),

@@ -8,6 +8,10 @@
  *     per owner team per digest sink for this scan.
  *  4. Routes pick the sinks: first match wins unless `continue`; no routes means every PagerDuty
  *     sink pages and every other sink gets digests.
+ *
+ * An item can carry several policies (one finding for one risk, policy/collapse.ts). A route or an
+ * inhibition parent matches when any of them matches; a silence, or an inhibition child, only when
+ * every one does, so muting one policy never mutes a risk that another policy still reports.
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../policy/model.js';
@@ -47,19 +51,28 @@ const msgId = (...parts: string[]) => `msg_${createHash('sha256').update(parts.j
 
 const silenceActive = (s: SilenceRule, now: Date) => new Date(s.expires).getTime() > now.getTime();
 
+const policiesOf = (x: { policy: string; policies?: string[] | undefined }): string[] =>
+  x.policies?.length ? x.policies : [x.policy];
+
 function silenceMatches(s: SilenceRule, i: AlertItem): boolean {
   const m = s.matchers;
   return (
     (!m.credentials || anyGlob(m.credentials, i.credentialId)) &&
     (!m.agents || anyGlob(m.agents, i.agentId)) &&
-    (!m.policies || anyGlob(m.policies, i.policy)) &&
+    (!m.policies || policiesOf(i).every((p) => anyGlob(m.policies, p))) &&
     (!m.teams || anyGlob(m.teams, i.owner?.team))
   );
 }
 
-function selectorMatches(sel: InhibitRule['parent'], policy: string, detectors: readonly string[]): boolean {
+function selectorMatches(
+  sel: InhibitRule['parent'],
+  policies: readonly string[],
+  detectors: readonly string[],
+  all: boolean,
+): boolean {
+  const policyOk = (p: string) => anyGlob(sel.policies, p);
   return (
-    (!sel.policies || anyGlob(sel.policies, policy)) &&
+    (!sel.policies || (all ? policies.every(policyOk) : policies.some(policyOk))) &&
     (!sel.detectors || detectors.some((d) => anyGlob(sel.detectors, d)))
   );
 }
@@ -72,7 +85,7 @@ function inhibitedBy(
   if (item.action !== 'trigger') return null;
   const detectors = item.detector ? [item.detector] : [];
   for (const r of rules) {
-    if (!selectorMatches(r.child, item.policy, detectors)) continue;
+    if (!selectorMatches(r.child, policiesOf(item), detectors, true)) continue;
     for (const f of findings.values()) {
       if (f.state !== 'open' || f.fingerprint === item.fingerprint) continue;
       const same =
@@ -83,8 +96,9 @@ function inhibitedBy(
         same &&
         selectorMatches(
           r.parent,
-          f.policy,
+          policiesOf(f),
           f.hits.map((h) => h.detector),
+          false,
         )
       )
         return f;
@@ -114,7 +128,7 @@ function routeFor(
       (!m.teams || anyGlob(m.teams, item.owner?.team)) &&
       (!m.agents || anyGlob(m.agents, item.agentId)) &&
       (!m.environments || anyGlob(m.environments, item.environment)) &&
-      (!m.policies || anyGlob(m.policies, item.policy));
+      (!m.policies || policiesOf(item).some((p) => anyGlob(m.policies, p)));
     if (!ok) continue;
     for (const s of r.page) page.add(s);
     for (const s of r.digest) digest.add(s);
@@ -161,8 +175,9 @@ export function planAlerts(input: PlanInput): AlertPlan {
       continue;
     }
     const wasPaged = input.paged.get(item.fingerprint);
-    // A drift resolve matters only where its trigger paged; it is not digest material.
-    if (item.policy === 'privilege-drift' && item.action === 'resolve' && !wasPaged) continue;
+    // A drift resolve, or a merged finding's, matters only where its trigger paged; it is not digest material.
+    if ((item.policy === 'privilege-drift' || item.transition === 'merged') && item.action === 'resolve' && !wasPaged)
+      continue;
     const route = routeFor(item, config.routes, input.sinkTypes);
     const cls = input.pageClass.get(item.id) ?? null;
     const pageSinks =

@@ -19,10 +19,10 @@ import type { DriftResult } from '../inventory/drift.js';
 import type { ScanService } from '../inventory/scan-service.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
+import type { AccountNames } from '../model/principal.js';
 import type { AlertsConfig } from './config.js';
 import { driftItems, findingItems, pagingClass } from './items.js';
 import { type AlertPlan, planAlerts } from './plan.js';
-import { createSink } from './sinks/index.js';
 import type { Notification, Sink, SinkResult } from './types.js';
 
 export interface Delivery {
@@ -48,18 +48,19 @@ export interface AlertDeps {
   clock: Clock;
   log: Logger;
   registry: Registry;
-  sinks?: Map<string, Sink>;
+  /** Built by the composition root (main.ts), one per configured sink. */
+  sinks: ReadonlyMap<string, Sink>;
+  /** `aws.accounts[].name` by account id: alerts name the account. */
+  accountNames?: AccountNames;
 }
 
 const TTL_S = 30 * 86_400;
 
 export class AlertService {
-  readonly sinks: Map<string, Sink>;
+  readonly sinks: ReadonlyMap<string, Sink>;
 
   constructor(private readonly d: AlertDeps) {
-    // Sinks stamp transport times (webhook-timestamp) with the wall clock, never the evaluation clock:
-    // receivers reject timestamps outside a few minutes of their own time.
-    this.sinks = d.sinks ?? new Map(d.config.sinks.map((c) => [c.name, createSink(c)]));
+    this.sinks = d.sinks;
   }
 
   private key = (s: string) => `${this.d.prefix}:alerts:${s}`;
@@ -104,7 +105,14 @@ export class AlertService {
     const findings = new Map((await this.d.findings.all()).map((f) => [f.fingerprint, f]));
     const credentials = new Map((await this.d.scans.currentInventory()).map((c) => [c.id, c]));
     const now = this.d.clock.now();
-    const ctx = { scanId, now, credentials, registry: this.d.registry, runbookUrl: this.d.config.runbookUrl };
+    const ctx = {
+      scanId,
+      now,
+      credentials,
+      registry: this.d.registry,
+      runbookUrl: this.d.config.runbookUrl,
+      ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
+    };
     const items = [...findingItems(transitions, findings, ctx), ...driftItems(drift, ctx)];
     const pageClass = new Map(
       items.map((i) => [

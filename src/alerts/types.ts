@@ -6,7 +6,8 @@
  */
 import type { Severity } from '../policy/types.js';
 
-export type AlertTransition = 'opened' | 'reopened' | 'escalated' | 'resolved' | 'privilege-drift' | 'test';
+/** `merged`: a finding from before collapsing became part of another (its page, if any, resolves). */
+export type AlertTransition = 'opened' | 'reopened' | 'escalated' | 'resolved' | 'merged' | 'privilege-drift' | 'test';
 
 export interface AlertItem {
   /** Stable per transition: `<transition>:<fingerprint>`; the same transition never yields two ids. */
@@ -18,12 +19,25 @@ export interface AlertItem {
   /** One line for people. Untrusted parts are NOT yet escaped: sinks escape for their format. */
   title: string;
   severity: Severity;
+  /** The finding's primary policy. */
   policy: string;
+  /** Every policy reporting this risk (absent on items planned before findings collapsed). */
+  policies?: string[];
+  /** The union of those policies' controls, per framework. */
+  controls?: Record<string, string[]>;
   rules: string[];
   detector: string | null;
   credentialId: string;
   kind: string;
   source: string;
+  /**
+   * Who holds the credential (model/principal.ts): the user or role ARN (Vault: display name or
+   * path), its name and type, and the AWS account with its configured name. Untrusted.
+   */
+  principal?: string | null;
+  principalName?: string | null;
+  principalType?: string | null;
+  account?: { id: string; name: string | null } | null;
   agentId: string | null;
   owner: { team: string; contact: string } | null;
   environment: string | null;

@@ -23,6 +23,8 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   stderrIsTty: boolean;
+  /** The width tables are cut to; absent: stdout's columns, or 120 when it is not a terminal. */
+  columns?: number;
 }
 
 /**

@@ -24,6 +24,7 @@ import type { ScanService } from '../inventory/scan-service.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
+import type { AccountNames } from '../model/principal.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Finding, PolicySet } from '../policy/model.js';
 import type { AgentScore, CredentialScore } from '../policy/score.js';
@@ -59,6 +60,8 @@ export interface FindingsDeps {
   services: RuleServices;
   actor?: string;
   hold?: HoldConfig;
+  /** `aws.accounts[].name` by account id: each finding names its account. */
+  accountNames?: AccountNames;
 }
 
 interface StoredEvaluation extends TransitionResult {
@@ -105,6 +108,7 @@ export class FindingsService {
         alreadyExpired: expired,
         now,
         completePrefixes: [],
+        ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
       }),
       credentials,
     };
@@ -192,6 +196,7 @@ export class FindingsService {
         alreadyExpired: expired,
         now: at,
         completePrefixes,
+        ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
       });
       const hold = holdVerdict(result, previous, new Set(credentials.map((c) => c.id)), this.d.hold ?? DEFAULT_HOLD);
       stored = { ...result, at: at.toISOString(), hold };

@@ -7,12 +7,19 @@
 import type { Agent, Registry } from '../model/agent.js';
 import type { Credential, Grant } from '../model/credential.js';
 import { anyGlob, globMatch } from '../registry/glob.js';
+import { riskKeyOf } from './collapse.js';
 import type { Policy, ResourceSelector } from './model.js';
 import { getRuleType } from './rules/index.js';
 import type { InventoryIndex, RuleContext, RuleHit, RuleServices, RuleType, Severity } from './types.js';
 
 export interface PolicyHit {
+  /**
+   * The fingerprint of the finding this hit belongs to: one per risk per credential, shared by every
+   * policy that checks the same risk (see collapse.ts), so several hits can carry the same one.
+   */
   fingerprint: string;
+  /** The policy's risk key (collapse.ts): its rule types and the parameters that define the check. */
+  riskKey: string;
   policy: Policy;
   credential: Credential;
   /** Every rule's hits; for a one-rule policy, the rule's own (shared, read-only) array. */
@@ -24,7 +31,10 @@ export interface PolicyHit {
 export const hitMessage = (h: Pick<PolicyHit, 'policy' | 'hits'>): string =>
   `${h.policy.description}: ${h.hits[0]?.message ?? ''}`;
 
-/** Policy + credential: readable, unique, and cheap (hundreds of thousands per evaluation). */
+/**
+ * Policy + credential: readable, unique, and cheap (hundreds of thousands per evaluation). A finding's
+ * fingerprint is this for the first (by name) of the policies checking its risk on the credential.
+ */
 export function fingerprint(policy: string, credentialId: string): string {
   return `${policy}:${credentialId}`;
 }
@@ -148,8 +158,18 @@ export class PolicyEvaluator {
         };
       });
       const { kinds: _kinds, ...rest } = p.resource;
-      return { p, rules, restSelector: Object.keys(rest).length > 0 ? rest : null };
+      return {
+        p,
+        rules,
+        riskKey: riskKeyOf(p),
+        shared: false,
+        restSelector: Object.keys(rest).length > 0 ? rest : null,
+      };
     });
+    // A risk key checked by one policy only needs no bookkeeping per credential (the common case).
+    const count = new Map<string, number>();
+    for (const cp of this.all) count.set(cp.riskKey, (count.get(cp.riskKey) ?? 0) + 1);
+    for (const cp of this.all) cp.shared = (count.get(cp.riskKey) ?? 0) > 1;
   }
 
   private forKind(kind: Credential['kind']): CompiledPolicy[] {
@@ -185,8 +205,16 @@ export class PolicyEvaluator {
     const c = grants === input.grants ? input : { ...input, grants: grants as Grant[] };
     const agent = this.ctx.agent(c.agentId);
     const out: PolicyHit[] = [];
-    for (const { p, rules, restSelector } of this.forKind(c.kind)) {
+    // Per risk key, the first policy name (by name) that selects this credential, hit or not: the
+    // fingerprint's policy part, so crossing one policy's threshold never moves a fingerprint.
+    let first: Map<string, string> | undefined;
+    for (const { p, rules, riskKey, shared, restSelector } of this.forKind(c.kind)) {
       if (restSelector && !selects(restSelector, c, agent)) continue;
+      if (shared) {
+        first ??= new Map();
+        const known = first.get(riskKey);
+        if (known === undefined || p.name < known) first.set(riskKey, p.name);
+      }
       let hits: RuleHit[] = [];
       let all = true;
       for (const r of rules) {
@@ -208,8 +236,9 @@ export class PolicyEvaluator {
           severity = h.severity;
         }
       }
-      out.push({ fingerprint: fingerprint(p.name, c.id), policy: p, credential: c, hits, severity });
+      out.push({ fingerprint: '', riskKey, policy: p, credential: c, hits, severity });
     }
+    for (const h of out) h.fingerprint = fingerprint(first?.get(h.riskKey) ?? h.policy.name, c.id);
     return out;
   }
 }
@@ -218,6 +247,9 @@ const RANK: Record<Severity, number> = { info: 1, low: 2, medium: 3, high: 4, cr
 
 interface CompiledPolicy {
   p: Policy;
+  riskKey: string;
+  /** Whether another loaded policy has the same risk key. */
+  shared: boolean;
   rules: {
     type: RuleType<unknown>;
     params: unknown;

@@ -55,29 +55,42 @@ function expected(): string[] {
     `agent-beyond-declared-scope ${key('svc-invoice-bot', 0)}`,
     `agent-beyond-declared-scope ${key('svc-invoice-bot', 1)}`,
     `agent-key-inactive-present ${key('svc-invoice-bot', 1)}`,
+    // ... its group's s3:GetObject and dynamodb:GetItem are on "*"; its inline and managed
+    // policies are on the user, not a group (CIS 1.15 / IAM.2), as is svc-etl-bot's inline one
+    `agent-data-read-unconstrained ${key('svc-invoice-bot', 0)}`,
+    `agent-data-read-unconstrained ${key('svc-invoice-bot', 1)}`,
+    `cis-aws-permissions-through-groups ${key('svc-invoice-bot', 0)}`,
+    `cis-aws-permissions-through-groups ${key('svc-invoice-bot', 1)}`,
+    `cis-aws-permissions-through-groups ${`aws/${ACCOUNT_B}/access-key/${aws.keys['svc-etl-bot']![0]!.accessKeyId}`}`,
     // agent-looking, unregistered
     `nhi1-offboarding-unregistered ${key('agent-scraper')}`,
     `nhi1-offboarding-unregistered ${A('console-password/svc-reporter')}`,
     `nhi10-human-use ${A('console-password/svc-reporter')}`,
+    // ... and it has no MFA (credential report mfa_active false; CIS 1.10 / IAM.5)
+    `cis-aws-console-mfa ${A('console-password/svc-reporter')}`,
     `nhi1-offboarding-unregistered ${A('role/agent-idle-role')}`,
     // trust: assumable from account 123456789012 with no conditions
     `nhi3-third-party-trust ${A('role/agent-idle-role')}`,
     `nhi3-third-party-trust ${A('role/agent-runner-role')}`,
     `nhi3-third-party-trust ${B('role/etl-bot-role')}`,
-    // etl-bot-role: glue:*
+    // etl-bot-role: glue:* (glue:GetConnection returns connection passwords: a secrets read on "*")
     `agent-resource-exposure ${B('role/etl-bot-role')}`,
+    `agent-data-read-unconstrained ${B('role/etl-bot-role')}`,
     `cis-aws-no-service-wildcards ${B('role/etl-bot-role')}`,
     `nhi5-overprivileged-escalation ${B('role/etl-bot-role')}`,
     // Vault: secret IDs without TTL; the AWS engine role's ecs:*; tokens
     `nhi7-long-lived-vault ${sid(sv.secretIds.never)}`,
     `nhi7-long-lived-vault ${sid(sv.secretIds.limited)}`,
     `nhi5-overprivileged-escalation vault/main/root/aws-role/aws/deploy`,
-    `agent-vault-token-expiring ${tok(sv.invoice.accessor)}`,
+    // No agent-vault-token-expiring: the invoice token (periodic) and team-a's (24 h, renewable, no
+    // explicit max TTL) can both be renewed past the 3-day window.
     `nhi7-long-lived-vault ${tok(sv.invoice.accessor)}`,
-    `agent-vault-token-expiring ${tok(sv.teamA.accessor, 'team-a')}`,
+    // team-a's bot reads kv/*: every secret of the mount
+    `agent-vault-data-read-unconstrained ${tok(sv.teamA.accessor, 'team-a')}`,
     ...[
       'agent-vault-audit-sudo',
       'agent-vault-broad-glob',
+      'agent-vault-data-read-unconstrained',
       'agent-vault-secret-id-minting',
       'agent-vault-sudo',
       'agent-vault-token-create-sudo',

@@ -58,9 +58,9 @@ beforeAll(async () => {
     rules: [{ type: age-since-created, days: 1 }]
     severity: medium
   - name: any-key-older
-    description: every key is older than 2 days
+    description: every key is not rotated for 2 days (another check than any-key-old, so its own finding)
     resource: { kinds: [aws-access-key] }
-    rules: [{ type: age-since-created, days: 2 }]
+    rules: [{ type: rotation-overdue, days: 2 }]
     severity: high
 `),
   ]);

@@ -30,7 +30,7 @@ export interface Violation {
   detail: string;
 }
 
-export type FindingState = 'open' | 'suppressed' | 'resolved';
+export type FindingState = 'open' | 'suppressed' | 'resolved' | 'merged';
 
 export interface ReplayState {
   /** Credential id → seq of the event that added it. */
@@ -119,6 +119,10 @@ const FROM: Record<string, ReadonlyArray<FindingState | undefined>> = {
   'finding.reopened': ['resolved'],
   'finding.escalated': ['open'],
   'finding.resolved': ['open', 'suppressed'],
+  // One risk, one finding: the policies behind an open or suppressed finding changed (state kept);
+  // a stored finding became part of another one (a tombstone in state "merged").
+  'finding.policies-changed': ['open', 'suppressed'],
+  'finding.merged': ['open', 'suppressed', 'resolved'],
 };
 const TO: Record<string, FindingState> = {
   'finding.opened': 'open',
@@ -127,6 +131,7 @@ const TO: Record<string, FindingState> = {
   'finding.reopened': 'open',
   'finding.escalated': 'open',
   'finding.resolved': 'resolved',
+  'finding.merged': 'merged',
 };
 
 const findingRule: ReplayRule = {
@@ -153,7 +158,8 @@ const findingRule: ReplayRule = {
     // Severity is tracked for reporting only: an evaluation may lower it silently (no transition),
     // so a rise cannot be checked against it; duplicates are caught by the once-per-scan rule.
     const severity = typeof e.data.severity === 'string' ? (e.data.severity as string) : prev?.severity;
-    s.findings.set(e.subject, { state: TO[e.type]!, severity, seq: e.seq });
+    const to = TO[e.type] ?? prev?.state;
+    if (to) s.findings.set(e.subject, { state: to, severity, seq: e.seq });
   },
 };
 

@@ -22,6 +22,7 @@ const policy: Policy = {
 const cred = { id: ID, kind: 'aws-access-key', agentId: 'bot', owner: { team: 't', contact: 'c' } } as Credential;
 const hit = (severity: PolicyHit['severity'] = 'medium'): PolicyHit => ({
   fingerprint: fingerprint(policy.name, ID),
+  riskKey: 'unused-for',
   policy,
   credential: cred,
   hits: [{ message: 'unused for 40 days', evidence: [], detector: 'unused' }],

@@ -9,6 +9,9 @@
  * - dedup_key is the finding fingerprint (stable across trigger and resolve, never a count or a
  *   time), or `sha256:<hex>` of it when longer than PagerDuty's 255 characters;
  * - resolve events carry only routing_key, event_action and dedup_key;
+ * - the summary leads with who holds the credential (IAM user or role and the account by its
+ *   configured name, or the Vault token), then the finding's title; custom_details starts with the
+ *   principal's ARN, name and the account, then the agent, owner, policies and their controls;
  * - trigger payloads respect the documented limits (summary ≤ 1024, severity in
  *   critical|error|warning|info) and every untrusted string is plain()-ed and bounded, so a
  *   hostile tag cannot hide text on a pager screen or push the event past the 512 KB cap;
@@ -18,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { oneLine, plain, trimTo } from '../escape.js';
+import { accountLabel, holderLine } from '../holder.js';
 import type { AlertItem, Notification, Sink, SinkResult } from '../types.js';
 import type { PagerDutySinkConfig } from './config.js';
 import { isHttpUrl, postJson } from './http.js';
@@ -31,6 +35,8 @@ const EVIDENCE_LINE_MAX = 512;
 const EVIDENCE_TOTAL_MAX = 8192;
 const EVIDENCE_LINES_MAX = 50;
 const TAGS_MAX = 50;
+/** The holder part of the summary, so a long title can never push it out. */
+const HOLDER_MAX = 300;
 
 export interface PdLink {
   href: string;
@@ -69,10 +75,9 @@ export function pagerDutyEvent(item: AlertItem, cfg: PagerDutySinkConfig): PdEve
   const base = { routing_key: cfg.routingKey, dedup_key: pagerDutyDedupKey(item.fingerprint) };
   if (item.action === 'resolve') return { ...base, event_action: 'resolve' };
   // PagerDuty rejects an empty summary; an all-invisible hostile title must not lose the page.
-  const summary = trimTo(
-    oneLine(item.title) || oneLine(`${item.policy} on ${item.credentialId}`) || 'credwarden finding',
-    PD_SUMMARY_MAX,
-  );
+  const title = oneLine(item.title) || oneLine(`${item.policy} on ${item.credentialId}`) || 'credwarden finding';
+  const holder = trimTo(oneLine(holderLine(item) ?? ''), HOLDER_MAX);
+  const summary = trimTo(holder ? `${holder}: ${title}` : title, PD_SUMMARY_MAX);
   const timestamp = Number.isNaN(Date.parse(item.at)) ? undefined : item.at;
   const runbook = runbookHref(item, cfg);
   return {
@@ -143,10 +148,17 @@ function field(s: string): string {
 }
 
 function customDetails(item: AlertItem): Record<string, unknown> {
+  const account = accountLabel(item);
   return {
+    ...(item.principal ? { principal: field(item.principal) } : {}),
+    ...(item.principalName ? { principal_name: field(item.principalName) } : {}),
+    ...(item.principalType ? { principal_type: field(item.principalType) } : {}),
+    ...(account ? { account: field(account) } : {}),
     agent: item.agentId === null ? 'unattributed' : field(item.agentId),
     owner: item.owner ? `${field(item.owner.team)} (${field(item.owner.contact)})` : 'unowned',
     policy: field(item.policy),
+    ...(item.policies ? { policies: item.policies.slice(0, 20).map(field) } : {}),
+    ...(item.controls ? { controls: controlLines(item.controls) } : {}),
     rules: item.rules.slice(0, 20).map(field),
     credential: field(item.credentialId),
     kind: field(item.kind),
@@ -173,6 +185,13 @@ function evidenceLines(evidence: AlertItem['evidence']): string[] {
     total += line.length;
   }
   return out;
+}
+
+/** `framework: id, id` per framework, bounded like tags. */
+function controlLines(controls: Record<string, string[]>): string[] {
+  return Object.entries(controls)
+    .slice(0, TAGS_MAX)
+    .map(([k, ids]) => field(`${k}: ${ids.join(', ')}`));
 }
 
 function tagLines(tags: Record<string, string>): Record<string, string> {

@@ -2,9 +2,10 @@
  * Slack incoming webhook, Block Kit message.
  *
  * Contract:
- * - a header (plain_text ≤ 150): the page's severity and title, or "credwarden: N findings for
- *   <owner>" for a digest; then per item a section (mrkdwn ≤ 3000) and a context line, items
- *   separated by dividers; resolved items say RESOLVED;
+ * - a header (plain_text ≤ 150): the page's severity, who holds the credential and the title, or
+ *   "credwarden: N findings for <owner>" for a digest; then per item a section (mrkdwn ≤ 3000)
+ *   whose second line names the holder (IAM user or role, account by name and id) and a context
+ *   line (with the principal's ARN), items separated by dividers; resolved items say RESOLVED;
  * - never more than Slack's 50 blocks: items that do not fit are counted, exactly, in a final
  *   "…and N more findings" section;
  * - every untrusted string is escaped for where it lands (see escape.ts): no `<!channel>`, link,
@@ -13,7 +14,10 @@
  * - the top-level `text` is the escaped plain fallback (notifications, screen readers), ≤ 3000;
  * - the webhook URL is the secret: it never appears in a result's detail.
  */
+
+import { principalNoun } from '../../model/principal.js';
 import { ELLIPSIS, oneLine, slackCode, slackEscape, slackLiteral, slackPlain, trimEscaped, trimTo } from '../escape.js';
+import { holderLine } from '../holder.js';
 import type { AlertItem, Notification, Sink, SinkResult } from '../types.js';
 import type { SlackSinkConfig } from './config.js';
 import { isHttpUrl, postJson } from './http.js';
@@ -23,11 +27,14 @@ export const SLACK_SECTION_MAX = 3000;
 export const SLACK_HEADER_MAX = 150;
 export const SLACK_TEXT_MAX = 3000;
 // Per-part bounds (escaped characters) chosen so a section's parts sum to < 3000 (worst case
-// ≈ 2950): title 400, ids ≈ 415, 5 evidence lines ≈ 250 each, 8 tags ≈ 65 each, runbook 300.
-const TITLE_MAX = 400;
+// ≈ 2900): title 300, holder ≈ 215, ids ≈ 415, 5 evidence lines ≈ 250 each, 6 tags ≈ 65 each,
+// runbook 300.
+const TITLE_MAX = 300;
+const HOLDER_NAME_MAX = 100;
+const HOLDER_ACCOUNT_MAX = 80;
 const EVIDENCE_SHOWN = 5;
 const EVIDENCE_VALUE_MAX = 200;
-const TAGS_SHOWN = 8;
+const TAGS_SHOWN = 6;
 const TAG_MAX = 60;
 const RUNBOOK_MAX = 300;
 
@@ -85,8 +92,10 @@ function header(n: Notification): SlackBlock {
   const item = n.items[0];
   let text: string;
   if (n.mode === 'test') text = 'credwarden: test notification';
-  else if (n.mode === 'page' && item) text = `${label(item)}: ${slackPlain(item.title)}`;
-  else {
+  else if (n.mode === 'page' && item) {
+    const holder = holderLine(item);
+    text = `${label(item)}: ${holder ? `${slackPlain(holder)}: ` : ''}${slackPlain(item.title)}`;
+  } else {
     const count = n.items.length;
     text = `credwarden: ${count} finding${count === 1 ? '' : 's'} for ${slackPlain(n.group.owner ?? 'unowned')}`;
   }
@@ -95,7 +104,13 @@ function header(n: Notification): SlackBlock {
 
 function itemText(item: AlertItem): string {
   const lines = [`*${label(item)}*${resolvedNote(item)}  ${trimEscaped(slackLiteral(item.title), TITLE_MAX)}`];
-  const ids = [`Credential ${slackCode(item.credentialId, 150)}`, `Policy ${slackCode(item.policy, 100)}`];
+  const holder = holderText(item);
+  if (holder) lines.push(holder);
+  const others = (item.policies?.length ?? 1) - 1;
+  const ids = [
+    `Credential ${slackCode(item.credentialId, 150)}`,
+    `Policy ${slackCode(item.policy, 100)}${others > 0 ? ` +${others} more` : ''}`,
+  ];
   ids.push(`Kind ${slackCode(item.kind, 60)}`);
   if (item.environment) ids.push(`Env ${slackCode(item.environment, 60)}`);
   lines.push(ids.join(' · '));
@@ -119,11 +134,27 @@ function itemText(item: AlertItem): string {
   return trimEscaped(lines.join('\n'), SLACK_SECTION_MAX);
 }
 
+/** `IAM user `agent-deploy-1` in account `prod` (`111111111111`)`: names as code, so nothing in them formats. */
+function holderText(item: AlertItem): string | null {
+  if (!item.principalName) return null;
+  const name = slackCode(item.principalName, HOLDER_NAME_MAX);
+  const a = item.account;
+  const where = a
+    ? a.name
+      ? ` in account ${slackCode(a.name, HOLDER_ACCOUNT_MAX)} (${slackCode(a.id, 20)})`
+      : ` in account ${slackCode(a.id, 20)}`
+    : item.source
+      ? ` in ${slackCode(item.source, HOLDER_ACCOUNT_MAX)}`
+      : '';
+  return `${principalNoun(item.principalType)} ${name}${where}`;
+}
+
 function context(item: AlertItem): SlackBlock {
   const owner = item.owner
     ? `${trimEscaped(slackLiteral(item.owner.team), 80)} (${trimEscaped(slackLiteral(item.owner.contact), 120)})`
     : 'unowned';
   const texts = [
+    ...(item.principal ? [`Principal ${slackCode(item.principal, 300)}`] : []),
     `Agent ${slackCode(item.agentId ?? 'unattributed', 120)}`,
     `Owner ${owner}`,
     `Transition ${slackCode(item.transition, 40)}`,
@@ -137,7 +168,10 @@ function fallbackText(n: Notification): string {
   if (n.mode === 'test') return 'credwarden: test notification';
   // The fallback is what notifications and screen readers show: one line, escaped like the blocks.
   const lit = (s: string) => slackLiteral(oneLine(trimTo(s, SLACK_TEXT_MAX)));
-  if (n.mode === 'page' && item) return trimEscaped(`${label(item)}: ${lit(item.title)}`, SLACK_TEXT_MAX);
+  if (n.mode === 'page' && item) {
+    const holder = holderLine(item);
+    return trimEscaped(`${label(item)}: ${holder ? `${lit(holder)}: ` : ''}${lit(item.title)}`, SLACK_TEXT_MAX);
+  }
   const count = n.items.length;
   const head = `credwarden: ${count} finding${count === 1 ? '' : 's'} for ${lit(n.group.owner ?? 'unowned')}`;
   const titles = n.items.slice(0, 20).map((i) => `${label(i)} ${lit(i.title)}`);

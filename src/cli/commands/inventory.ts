@@ -10,7 +10,7 @@ import {
   scanExitCode,
   withApp,
 } from '../context.js';
-import { credentialTable, summaryText } from '../format.js';
+import { credentialTable, summaryText, terminalWidth } from '../format.js';
 
 export function registerInventory(program: Command, io: Io, exit: (code: number) => void): void {
   program
@@ -38,7 +38,7 @@ export function registerInventory(program: Command, io: Io, exit: (code: number)
             );
             const creds = await app.scans.observed(scanId);
             if (opts.json) io.out(JSON.stringify(creds, null, 2));
-            else io.out(`${credentialTable(creds)}\n\n${summaryText(summary)}`);
+            else io.out(`${credentialTable(creds, io.columns ?? terminalWidth())}\n\n${summaryText(summary)}`);
             return scanExitCode(summary, io);
           }),
         ),
