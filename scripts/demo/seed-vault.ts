@@ -111,7 +111,7 @@ export async function seedDemoVault(
   try {
     await ok({ path: 'sys/auth/approle', method: 'POST', json: { type: 'approle' } });
   } catch {
-    // Already enabled (real Vault answers 400 "path is already in use"); the stand-in mounts it by default.
+    // Already enabled (real Vault answers 400 "path is already in use").
   }
   await ok({
     path: 'auth/approle/role/deploy-agent',
