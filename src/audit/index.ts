@@ -3,7 +3,7 @@
  * optional JSONL file copy (jsonl-mirror.ts), and a pure verifier (verify.ts) for either.
  * Redis keys live under `<prefix>:audit:` (events stream, head hash, append claim, mirror locks).
  */
-export type { AuditAppender, Recorded } from './appender.js';
+export type { AuditAppender, CatalogInput, Recorded } from './appender.js';
 export {
   type AppendInput,
   type AuditEvent,
@@ -22,6 +22,7 @@ export {
   prepareForAppend,
   prepareInput,
 } from './event.js';
+export { AUDIT_EVENT_TYPES, type AuditEventType, isAuditEventType } from './event-types.js';
 export { JsonlMirror, type JsonlMirrorOptions, readJsonl, verifyJsonl } from './jsonl-mirror.js';
 export { AuditMirrorError, RedisAuditLog, type RedisAuditLogOptions } from './redis-audit-log.js';
 export {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditAppender, Recorded } from '../../src/audit/appender.js';
 import type { AppendInput, AuditEvent } from '../../src/audit/event.js';
-import { JsonlMirror, RedisAuditLog } from '../../src/audit/index.js';
+import { isAuditEventType, JsonlMirror, RedisAuditLog } from '../../src/audit/index.js';
 import { ManualClock } from '../../src/clock.js';
 import { CwError, ErrorCodes } from '../../src/errors.js';
 import { FindingsService } from '../../src/findings/service.js';
@@ -169,6 +169,8 @@ describe('finalize', () => {
     expect((await w.scans.finalize('s1')).status).toBe('complete');
     expect(count(await events(w), 'scan.finished')).toBe(2);
     expect((await w.auditLog.verify()).ok).toBe(true);
+    // Every type written is in the catalog (the compiler holds services to it; this holds the data).
+    expect((await events(w)).map((e) => e.type).filter((t) => !isAuditEventType(t))).toEqual([]);
   });
 
   it('two scans finalizing at once each diff against the state the other left', async () => {

@@ -1,0 +1,37 @@
+/**
+ * The catalog of audit event types: every event credwarden appends has one of these types, and the
+ * compiler holds every append to the list (AppendInput.type). Evidence packs and the dashboard read
+ * this one list. Remediation and rotation add theirs here (DESIGN: action.*, approval.*, …).
+ */
+export const AUDIT_EVENT_TYPES = {
+  'scan.started': 'a scan began: its trigger and units',
+  'scan.finished': 'a scan was finalized: status, counts, drift, API calls, problems',
+  'credential.added': 'a credential appeared in the inventory',
+  'credential.removed': 'a credential observed completely was gone',
+  'credential.status-changed': "a credential's status changed (active, inactive, …)",
+  'credential.grants-changed': "a credential's effective permissions changed",
+  'credential.attribution-changed': 'a credential now belongs to another agent, or to none',
+  'finding.opened': 'a policy hit a credential for the first time',
+  'finding.reopened': 'a resolved finding hit again',
+  'finding.escalated': "an open finding's severity rose",
+  'finding.suppressed': 'an exception covers a finding',
+  'finding.unsuppressed': "a finding's exception expired or was removed",
+  'finding.resolved': 'a finding no longer hits a credential observed completely',
+  'finding.policies-changed': 'the policies reporting one risk changed',
+  'finding.merged': 'a finding was folded into the one finding of its risk',
+  'exception.expired': 'an exception passed its expiry',
+  'evaluation.finished': "a scan's evaluation was applied: transitions, open findings",
+  'evaluation.held': 'the detection guardrail held an evaluation: nothing applied or paged',
+  'evaluation.released': 'a person released a held evaluation',
+  'alert.sent': 'a notification was delivered to a sink',
+  'alert.failed': 'a notification failed for good',
+  'alert.silenced': 'an alert item was silenced',
+  'alert.inhibited': 'an alert item was inhibited by another',
+  'silence.expired': 'a silence passed its expiry',
+} as const;
+
+export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
+
+export function isAuditEventType(t: string): t is AuditEventType {
+  return Object.hasOwn(AUDIT_EVENT_TYPES, t);
+}
