@@ -12,14 +12,13 @@
  * - stop() is idempotent and awaits exit (SIGTERM, SIGKILL after 3 s); servers still running when
  *   the worker process exits are SIGKILLed.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { ensureVenv, freePort } from './venv.js';
 
 export interface MotoServer {
   endpoint: string;
@@ -30,13 +29,10 @@ export interface MotoServer {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CW_DIR = join(ROOT, '.cw');
+const INSTALL_TIMEOUT_MS = 600_000;
 const VENV = join(ROOT, '.venv', 'moto');
 const MOTO_BIN = join(VENV, 'bin', 'moto_server');
-const REQUIREMENTS = join(ROOT, 'scripts', 'requirements-moto.txt');
-const STAMP = join(VENV, '.requirements.sha256');
-const LOCK = join(CW_DIR, 'moto-venv.lock');
 const READY_TIMEOUT_MS = 30_000;
-const INSTALL_TIMEOUT_MS = 600_000;
 
 /** Dummy-credential SDK v3 client config pointing at a moto endpoint. */
 export function awsTestClientConfig(endpoint: string): {
@@ -45,56 +41,6 @@ export function awsTestClientConfig(endpoint: string): {
   credentials: { accessKeyId: string; secretAccessKey: string };
 } {
   return { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-}
-
-function venvReady(): boolean {
-  if (!existsSync(MOTO_BIN) || !existsSync(STAMP)) return false;
-  const want = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
-  return readFileSync(STAMP, 'utf8').trim() === want;
-}
-
-/** Runs moto-venv.sh at most once across concurrent workers (mkdir lock; stale after 15 min). */
-async function ensureVenv(): Promise<void> {
-  if (venvReady()) return;
-  mkdirSync(CW_DIR, { recursive: true });
-  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const held = statSync(LOCK, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 900_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK} (remove it if stale)`);
-      await sleep(250);
-    }
-  }
-  try {
-    if (venvReady()) return; // another worker installed it while we waited
-    const r = spawnSync('bash', [join(ROOT, 'scripts', 'moto-venv.sh')], {
-      stdio: ['ignore', 'inherit', 'pipe'],
-      encoding: 'utf8',
-      timeout: INSTALL_TIMEOUT_MS,
-    });
-    if (r.status !== 0) {
-      throw new Error(`scripts/moto-venv.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim()}`);
-    }
-    process.stderr.write(r.stderr);
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const live = new Set<ChildProcess>();
@@ -133,7 +79,7 @@ function logTail(log: string): string {
 
 /** Spawns one moto_server on a free port; retries a lost port race (EADDRINUSE) twice. */
 export async function startMoto(opts: { env?: Record<string, string> } = {}): Promise<MotoServer> {
-  await ensureVenv();
+  await ensureVenv('moto', 'moto_server');
   mkdirSync(CW_DIR, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.MOTO_ACCOUNT_ID;

@@ -23,24 +23,22 @@
  * OpenBao has no AWS secrets engine; real leases come from the database engine against the
  * machine's PostgreSQL (POSTGRES_ADDR, trust auth, user postgres), see mountDatabase().
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { ensureVenv, freePort } from './venv.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CW_DIR = join(ROOT, '.cw');
+const INSTALL_TIMEOUT_MS = 600_000;
 const VENV = join(ROOT, '.venv', 'openbao');
 export const BAO_BIN = join(VENV, 'bin', 'bao');
-const REQUIREMENTS = join(ROOT, 'scripts', 'requirements-openbao.txt');
-const STAMP = join(VENV, '.requirements.sha256');
-const LOCK = join(CW_DIR, 'openbao-venv.lock');
 const READY_TIMEOUT_MS = 30_000;
-const INSTALL_TIMEOUT_MS = 600_000;
 
 /** The PostgreSQL the database engine talks to (OpenBao connects itself; trust auth). */
 export const POSTGRES_ADDR = { host: '127.0.0.1', port: 5432 };
@@ -107,45 +105,6 @@ export interface OpenBao {
   stop(): Promise<void>;
 }
 
-function venvReady(): boolean {
-  if (!existsSync(BAO_BIN) || !existsSync(STAMP)) return false;
-  const want = createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
-  return readFileSync(STAMP, 'utf8').trim() === want;
-}
-
-/** Runs openbao-venv.sh at most once across concurrent workers (mkdir lock; stale after 15 min). */
-export async function ensureOpenBaoVenv(): Promise<void> {
-  if (venvReady()) return;
-  mkdirSync(CW_DIR, { recursive: true });
-  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const held = statSync(LOCK, { throwIfNoEntry: false });
-      if (held && Date.now() - held.mtimeMs > 900_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK} (remove it if stale)`);
-      await sleep(250);
-    }
-  }
-  try {
-    if (venvReady()) return; // another worker installed it while we waited
-    const r = spawnSync('bash', [join(ROOT, 'scripts', 'openbao-venv.sh')], {
-      stdio: ['ignore', 'inherit', 'pipe'],
-      encoding: 'utf8',
-      timeout: INSTALL_TIMEOUT_MS,
-    });
-    if (r.status !== 0) {
-      throw new Error(`scripts/openbao-venv.sh failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim()}`);
-    }
-    process.stderr.write(r.stderr);
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
 /** Whether something accepts TCP connections at POSTGRES_ADDR (within 1 s). */
 export function postgresReachable(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -160,16 +119,8 @@ export function postgresReachable(): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** Installs .venv/openbao if needed (scripts/openbao-venv.sh, once across workers). */
+export const ensureOpenBaoVenv = (): Promise<void> => ensureVenv('openbao', 'bao');
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
