@@ -8,8 +8,9 @@
  * of those policies by name (or the fingerprint it was first stored under).
  */
 import type { CredentialKind } from '../model/credential.js';
-import type { PrincipalType } from '../model/principal.js';
-import type { RuleHit, Severity } from './types.js';
+import type { Severity } from './types.js';
+
+export type { Finding, FindingState } from '../model/finding.js';
 
 export interface ResourceSelector {
   kinds?: CredentialKind[];
@@ -66,47 +67,4 @@ export interface PolicySet {
   policies: Policy[];
   exceptions: PolicyException[];
   files: string[];
-}
-
-/** `merged`: a finding from before collapsing, now part of `mergedInto` (kept as a tombstone). */
-export type FindingState = 'open' | 'resolved' | 'suppressed' | 'merged';
-
-export interface Finding {
-  fingerprint: string;
-  /** The primary policy: the highest severity among `policies`, then the first by name. */
-  policy: string;
-  /** Every policy that flags this risk on this credential (as of lastSeen), sorted by name. */
-  policies?: string[];
-  /** The risk (collapse.ts): rule types and the parameters that define the check. */
-  riskKey?: string;
-  /** Rule types of all its policies. */
-  rules: string[];
-  credentialId: string;
-  kind: CredentialKind;
-  agentId: string | null;
-  owner: { team: string; contact: string } | null;
-  severity: Severity;
-  state: FindingState;
-  message: string;
-  hits: RuleHit[];
-  /** The union of its policies' controls, per framework. */
-  controls: Record<string, string[]>;
-  /** Each policy's own controls (an empty object for a policy that names none). */
-  controlsByPolicy?: Record<string, Record<string, string[]>>;
-  /** The user or role ARN; Vault: display name or path (model/principal.ts). */
-  principal?: string;
-  principalName?: string;
-  principalType?: PrincipalType;
-  /** Account id, or `<cluster>/<namespace>` for Vault. */
-  source?: string;
-  /** AWS: the account id and its configured name (null when the config gives none); Vault: null. */
-  account?: { id: string; name: string | null } | null;
-  firstSeen: string;
-  lastSeen: string;
-  resolvedAt: string | null;
-  reopened: number;
-  /** The exception suppressing it, when suppressed. */
-  exceptionId: string | null;
-  /** For state `merged`: the fingerprint of the finding it is now part of. */
-  mergedInto?: string;
 }

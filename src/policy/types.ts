@@ -10,37 +10,13 @@
  */
 import type { z } from 'zod';
 import type { Agent, Registry } from '../model/agent.js';
-import type { Credential, CredentialKind, Provenance } from '../model/credential.js';
+import type { Credential, CredentialKind } from '../model/credential.js';
+import type { RuleHit } from '../model/finding.js';
 
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
-export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
-export const severityRank = (s: Severity): number => SEVERITIES.length - SEVERITIES.indexOf(s);
+// The finding's nouns live in model/ (DESIGN: the nouns); re-exported for the rule plugins.
+export { type Evidence, type RuleHit, SEVERITIES, type Severity, severityRank } from '../model/finding.js';
 
 export type RuleCategory = 'staleness' | 'privilege' | 'scope' | 'hygiene';
-
-/** What a rule looked at: a field and its value, or a policy statement and where it came from. */
-export interface Evidence {
-  /** e.g. "lastUsed.at", "attributes.periodSeconds", "grants[3]". */
-  field?: string;
-  value?: unknown;
-  /** The statement or path rule behind it, with provenance. */
-  statement?: { summary: string; provenance?: Provenance };
-  note?: string;
-}
-
-export interface RuleHit {
-  /** One line for people: what is wrong, with the numbers. */
-  message: string;
-  evidence: Evidence[];
-  /** Raise or lower the policy's severity for this hit (e.g. admin is critical whatever the policy says). */
-  severity?: Severity;
-  /** confirmed: unconditional and unscoped; potential: scoped or partial; conditional: only under a Condition. */
-  confidence?: 'confirmed' | 'potential' | 'conditional';
-  /** The scoring detector this hit feeds (see policy/score.ts), e.g. "admin", "privesc", "unused". */
-  detector: string;
-  /** Sub-identity when one rule can hit a credential several ways (e.g. each escalation method). */
-  key?: string;
-}
 
 /** Cross-credential facts some rules need (hygiene: shared credentials, two active keys). */
 export interface InventoryIndex {

@@ -13,7 +13,7 @@
  * replace it) the self-modification results drop to "potential".
  */
 import type { Credential } from '../model/credential.js';
-import type { Evidence } from '../policy/types.js';
+import type { Evidence } from '../model/finding.js';
 import type { AwsPermissionSet, ResourceAccess } from './aws-effective.js';
 import { boundaryEscape, type Principal, parsePrincipal, principalVariables } from './aws-principal.js';
 import { starBehindLiftableBoundary, starOnStarAdmin } from './aws-star.js';

@@ -8,7 +8,7 @@
  * dependent aws-admin.ts / aws-star.ts (admin-equivalence, admin held back by a boundary),
  * aws-trust.ts (role trust, confused deputy) and aws-attachment.ts (policies attached to a user).
  */
-import type { Evidence, Severity } from '../policy/types.js';
+import type { Evidence, Severity } from '../model/finding.js';
 import { BLOCKED, STAR_UNCOND } from './action-flags.js';
 import type { AwsPermissionSet, EffectiveAction } from './aws-effective.js';
 import type { ActionCatalog } from './catalog.js';

@@ -13,7 +13,7 @@
  *  - nothing left at all (a Deny of `*`): no result.
  */
 import type { Credential } from '../model/credential.js';
-import type { Evidence } from '../policy/types.js';
+import type { Evidence } from '../model/finding.js';
 import { UNCOND } from './action-flags.js';
 import type { AwsPermissionSet, StatementEffect } from './aws-effective.js';
 import { boundaryEscape, parsePrincipal } from './aws-principal.js';

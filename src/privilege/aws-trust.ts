@@ -17,7 +17,7 @@
  * their trust policy cannot be changed.
  */
 import type { Credential } from '../model/credential.js';
-import type { Severity } from '../policy/types.js';
+import type { Severity } from '../model/finding.js';
 import { parsePrincipal } from './aws-principal.js';
 import { actionPatternRegExp } from './iam-glob.js';
 import type { Confidence, DetectorResult } from './types.js';

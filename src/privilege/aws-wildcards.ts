@@ -8,7 +8,7 @@
  *  - all of it left: reported as before ("confirmed", or "conditional" under a Condition, in the
  *    statement or in a boundary that lets it through only under one).
  */
-import type { Evidence, Severity } from '../policy/types.js';
+import type { Evidence, Severity } from '../model/finding.js';
 import { UNCOND } from './action-flags.js';
 import type { AwsPermissionSet, StatementEffect } from './aws-effective.js';
 import type { ActionCatalog } from './catalog.js';

@@ -12,7 +12,7 @@
  * ecr:BatchGetImage (agents pull images everywhere; not data), ec2:GetPasswordData and the like
  * (credential exposure already reports them).
  */
-import type { Severity } from '../policy/types.js';
+import type { Severity } from '../model/finding.js';
 import type { AwsPermissionSet, EffectiveAction } from './aws-effective.js';
 import type { ActionCatalog } from './catalog.js';
 import { statementEvidence } from './statement.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CredentialKind } from '../model/credential.js';
-import type { RuleHit } from '../policy/types.js';
+import type { RuleHit } from '../model/finding.js';
 import { type Confidence, confidenceAtLeast, type DetectorResult } from './types.js';
 
 /** Records whose grants are AWS statements (a Vault AWS-engine role carries an IAM policy). */

@@ -5,7 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { AwsStatementGrant, Grant, Provenance } from '../model/credential.js';
-import type { Evidence } from '../policy/types.js';
+import type { Evidence } from '../model/finding.js';
 
 export interface StatementRef {
   provenance: Provenance;

@@ -3,7 +3,7 @@
  * explainable on its own (message, the actions involved, evidence statements with provenance); the
  * rule types only filter and map it onto a RuleHit, so the wording lives here, next to the logic.
  */
-import type { Evidence, Severity } from '../policy/types.js';
+import type { Evidence, Severity } from '../model/finding.js';
 
 export type Confidence = 'confirmed' | 'potential' | 'conditional';
 

@@ -7,7 +7,7 @@
  * capability. Analyses are cached per canonical grant list by VaultPrivilegeAnalyzer.
  */
 import type { Grant, VaultPathGrant } from '../model/credential.js';
-import type { Evidence } from '../policy/types.js';
+import type { Evidence } from '../model/finding.js';
 import { CompiledAcl } from '../sources/vault/acl-policy.js';
 import { provenanceLabel, sha1 } from './statement.js';
 import { intersection, probes } from './vault-glob.js';

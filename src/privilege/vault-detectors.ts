@@ -8,7 +8,7 @@
  * else. Vault grants are certain (no conditions), so confidence is always "confirmed".
  */
 import type { Credential, Grant } from '../model/credential.js';
-import type { Severity } from '../policy/types.js';
+import type { Severity } from '../model/finding.js';
 import type { DetectorName, DetectorResult } from './types.js';
 import { grantEvidence, type Reach, VaultAnalysis, vaultGrants, vaultGrantsKey, WRITE_CAPS } from './vault-analysis.js';
 import { covers, spansMounts } from './vault-glob.js';
