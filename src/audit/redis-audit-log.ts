@@ -31,7 +31,10 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
-import { type Effect, effectBytes, encodeEffects, KeyTable } from '../util/effects.js';
+
+export { AuditMirrorError } from './batch.js';
+
+import { effectBytes, encodeEffects, KeyTable } from '../util/effects.js';
 import {
   APPEND_LUA,
   type AppendCommand,
@@ -44,6 +47,7 @@ import {
   wrap,
 } from './append-script.js';
 import type { AuditAppender, Recorded } from './appender.js';
+import { type Pending, settle } from './batch.js';
 import { ChainReader } from './chain-reader.js';
 import {
   type AppendInput,
@@ -55,6 +59,7 @@ import {
   type PreparedInput,
   prepareForAppend,
 } from './event.js';
+import { type Entry, RecentEntries } from './recent-entries.js';
 
 export interface RedisAuditLogOptions {
   prefix: string;
@@ -73,42 +78,7 @@ export interface RedisAuditLogOptions {
   maxBatchBytes?: number;
 }
 
-export class AuditMirrorError extends CwError {
-  constructor(
-    readonly event: AuditEvent,
-    cause: unknown,
-  ) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    super(ErrorCodes.AUDIT, `audit event seq ${event.seq} is recorded in Redis but the mirror failed: ${why}`, {
-      cause,
-      retryable: true,
-    });
-  }
-}
-
-interface Pending {
-  input: PreparedInput;
-  idem: string;
-  effects: readonly Effect[];
-  bytes: number;
-  resolve: (r: Recorded) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Appended events kept for this instance's own mirror sync. */
-const RECENT_MAX = 4096;
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Answers a batch's callers: recorded, or (the event is in Redis but the copy failed) rejected. */
-function settle(batch: readonly Pending[], recorded: readonly Recorded[], mirrorErr?: unknown): void {
-  for (const [i, p] of batch.entries()) {
-    const r = recorded[i]!;
-    if (mirrorErr === undefined) p.resolve(r);
-    else if (mirrorErr instanceof CwError && !mirrorErr.retryable) p.reject(mirrorErr);
-    else p.reject(new AuditMirrorError(r.event, mirrorErr));
-  }
-}
 
 export class RedisAuditLog extends ChainReader implements AuditAppender {
   readonly claimKey: string;
@@ -121,7 +91,7 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
   private flushing = false;
   private lastHead: AuditHead | undefined;
   private readonly inflight = new Map<string, Promise<Recorded>>();
-  private recent: { event: AuditEvent; text: string }[] = [];
+  private readonly recent = new RecentEntries();
 
   constructor(
     redis: Redis,
@@ -293,7 +263,7 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
         if (status === 1) {
           for (const [k, i] of todo.entries()) out[i] = { event: events[k]!, appended: true };
           this.lastHead = prev;
-          this.remember(events, texts);
+          this.recent.remember(events, texts);
           return out as Recorded[];
         }
         head = { seq: Number(seq), hash: hash ?? GENESIS_HASH };
@@ -342,28 +312,13 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
     return open.filter((i) => out[i] === undefined);
   }
 
-  /**
-   * The events this instance just appended, as stored: its own mirror sync copies them from here
-   * instead of reading them back from Redis (the script appended exactly these texts at exactly
-   * these seqs). Anything else, other writers' events included, is read from Redis.
-   */
-  override async readEntries(fromSeq: number, count: number): Promise<{ event: AuditEvent; text: string }[]> {
-    const first = this.recent[0]?.event.seq;
-    if (first === undefined || fromSeq < first || fromSeq > first + this.recent.length - 1) {
-      return super.readEntries(fromSeq, count);
-    }
-    const mine = this.recent.slice(fromSeq - first, fromSeq - first + count);
+  /** This instance's own just-appended entries from memory (recent-entries.ts); the rest from Redis. */
+  override async readEntries(fromSeq: number, count: number): Promise<Entry[]> {
+    const mine = this.recent.from(fromSeq, count);
+    if (!mine) return super.readEntries(fromSeq, count);
     if (mine.length === count) return mine;
     // Past what this instance appended: whatever other writers appended since, from Redis.
-    const after = await super.readEntries(mine.at(-1)!.event.seq + 1, count - mine.length);
-    return mine.concat(after);
-  }
-
-  private remember(events: readonly AuditEvent[], texts: readonly string[]): void {
-    const last = this.recent.at(-1)?.event.seq;
-    if (last !== undefined && last + 1 !== events[0]?.seq) this.recent = [];
-    for (const [i, event] of events.entries()) this.recent.push({ event, text: texts[i]! });
-    if (this.recent.length > RECENT_MAX) this.recent.splice(0, this.recent.length - RECENT_MAX);
+    return mine.concat(await super.readEntries(mine.at(-1)!.event.seq + 1, count - mine.length));
   }
 
   private async unclaim(token: string): Promise<void> {

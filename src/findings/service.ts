@@ -31,22 +31,12 @@ import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
 import type { Effect } from '../util/effects.js';
 import type { Lease } from '../util/lease.js';
-import { type HoldConfig, type HoldVerdict, holdVerdict } from './hold.js';
+import { countBy, type EvaluationSummary, heldSummary, type StoredEvaluation } from './evaluation.js';
+import { type HoldConfig, holdVerdict } from './hold.js';
 import { ScoreStore } from './scores.js';
 import { computeTransitions, type Transition, type TransitionResult } from './transitions.js';
 
-export interface EvaluationSummary {
-  scanId: string;
-  evaluatedAt: string;
-  asOf: string;
-  transitions: Record<string, number>;
-  open: Record<string, number>;
-  suppressed: number;
-  /** Present when the guardrail held this evaluation: nothing of it was applied. */
-  held?: { reason: string; open: number; resolvedPresent: number; release: string };
-  /** Who released a held evaluation. */
-  releasedBy?: string;
-}
+export type { EvaluationSummary } from './evaluation.js';
 
 export interface FindingsDeps {
   redis: Redis;
@@ -62,11 +52,6 @@ export interface FindingsDeps {
   hold?: HoldConfig;
   /** `aws.accounts[].name` by account id: each finding names its account. */
   accountNames?: AccountNames;
-}
-
-interface StoredEvaluation extends TransitionResult {
-  at: string;
-  hold: HoldVerdict;
 }
 
 const TTL_S = 7 * 86_400;
@@ -299,21 +284,8 @@ export class FindingsService {
 
   /** Records a held evaluation: audited once, nothing applied, the summary says why and how to release. */
   private async hold(scanId: string, stored: StoredEvaluation, now: Date, at: Date): Promise<EvaluationSummary> {
-    const reason = stored.hold.reason ?? 'held';
-    const summary: EvaluationSummary = {
-      scanId,
-      evaluatedAt: now.toISOString(),
-      asOf: at.toISOString(),
-      transitions: {},
-      open: {},
-      suppressed: 0,
-      held: {
-        reason,
-        open: stored.hold.open,
-        resolvedPresent: stored.hold.resolvedPresent,
-        release: `credwarden evaluation release --scan ${scanId} --as <your name>`,
-      },
-    };
+    const summary = heldSummary(scanId, stored, now, at);
+    const reason = summary.held!.reason;
     await this.d.audit.append({
       type: 'evaluation.held',
       actor: this.d.actor ?? 'credwarden',
@@ -346,10 +318,4 @@ export class FindingsService {
   async agentScore(id: string): Promise<AgentScore | null> {
     return this.scores.agent(id);
   }
-}
-
-function countBy(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
 }

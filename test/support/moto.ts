@@ -12,13 +12,13 @@
  * - stop() is idempotent and awaits exit (SIGTERM, SIGKILL after 3 s); servers still running when
  *   the worker process exits are SIGKILLed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
-import { ensureVenv, freePort } from './venv.js';
+import { ensureVenv, freePort, killAndWait, live } from './venv.js';
 
 export interface MotoServer {
   endpoint: string;
@@ -41,25 +41,6 @@ export function awsTestClientConfig(endpoint: string): {
   credentials: { accessKeyId: string; secretAccessKey: string };
 } {
   return { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-}
-
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await done;
-  clearTimeout(timer);
-  live.delete(child);
 }
 
 async function answers(endpoint: string): Promise<boolean> {

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
-import { ensureVenv, freePort } from './venv.js';
+import { ensureVenv, freePort, killAndWait, live } from './venv.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CW_DIR = join(ROOT, '.cw');
@@ -121,25 +121,6 @@ export function postgresReachable(): Promise<boolean> {
 
 /** Installs .venv/openbao if needed (scripts/openbao-venv.sh, once across workers). */
 export const ensureOpenBaoVenv = (): Promise<void> => ensureVenv('openbao', 'bao');
-
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await done;
-  clearTimeout(timer);
-  live.delete(child);
-}
 
 function logTail(log: string): string {
   const text = existsSync(log) ? readFileSync(log, 'utf8') : '';

@@ -1,8 +1,9 @@
 /**
  * What the moto and OpenBao harnesses share: the project-local venvs (installed by
- * scripts/<name>-venv.sh, at most once across concurrent vitest workers) and a free local port.
+ * scripts/<name>-venv.sh, at most once across concurrent vitest workers), a free local port, and
+ * the server processes they start (killed when the test process exits).
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -70,4 +71,25 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Server processes started by the harnesses; any still running die with the test process. */
+export const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves once the process has exited. */
+export async function killAndWait(child: ChildProcess): Promise<void> {
+  const done = exited(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+  await done;
+  clearTimeout(timer);
+  live.delete(child);
 }
