@@ -15,11 +15,11 @@ import type { Redis } from 'ioredis';
 import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import type { FindingsService } from '../findings/service.js';
-import type { DriftResult } from '../inventory/drift.js';
 import type { ScanService } from '../inventory/scan-service.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
 import type { AccountNames } from '../model/principal.js';
+import { computeOnce, firstWriterWins } from '../util/compute-once.js';
 import type { AlertsConfig } from './config.js';
 import { driftItems, findingItems, pagingClass } from './items.js';
 import { type AlertPlan, planAlerts } from './plan.js';
@@ -71,14 +71,12 @@ export class AlertService {
     // A held evaluation pages and resolves nothing until a person releases it (findings/hold.ts).
     if ((await this.d.findings.evaluation(scanId))?.held) return [];
     const planKey = this.key(`plan:${scanId}`);
-    let plan: AlertPlan;
-    const stored = await this.d.redis.get(planKey);
-    if (stored) plan = JSON.parse(stored) as AlertPlan;
-    else {
-      plan = await this.compute(scanId);
-      if ((await this.d.redis.set(planKey, JSON.stringify(plan), 'EX', TTL_S, 'NX')) !== 'OK')
-        plan = JSON.parse((await this.d.redis.get(planKey))!) as AlertPlan;
-    }
+    const { value: plan } = await computeOnce<AlertPlan>(
+      this.d.redis,
+      planKey,
+      () => this.compute(scanId),
+      firstWriterWins(this.d.redis, planKey, TTL_S),
+    );
     for (const [i, a] of plan.audit.entries()) {
       await this.d.audit.append({
         type: a.type,
@@ -100,8 +98,7 @@ export class AlertService {
 
   private async compute(scanId: string): Promise<AlertPlan> {
     const transitions = await this.d.findings.appliedTransitions(scanId);
-    const driftRaw = await this.d.redis.get(this.d.scans.keys.drift(scanId));
-    const drift = driftRaw ? (JSON.parse(driftRaw) as DriftResult).events : [];
+    const drift = (await this.d.scans.drift(scanId))?.events ?? [];
     const findings = new Map((await this.d.findings.all()).map((f) => [f.fingerprint, f]));
     const credentials = new Map((await this.d.scans.currentInventory()).map((c) => [c.id, c]));
     const now = this.d.clock.now();

@@ -29,6 +29,7 @@ import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Finding, PolicySet } from '../policy/model.js';
 import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
+import { computeOnce, fencedBy } from '../util/compute-once.js';
 import type { Effect } from '../util/effects.js';
 import type { Lease } from '../util/lease.js';
 import { countBy, type EvaluationSummary, heldSummary, type StoredEvaluation } from './evaluation.js';
@@ -120,7 +121,7 @@ export class FindingsService {
 
   /** The newest evaluation if it is held (what `evaluation release` acts on). */
   async held(): Promise<EvaluationSummary | null> {
-    const ids = await this.d.redis.zrevrange(this.d.scans.keys.scans(), 0, 49);
+    const ids = await this.d.scans.recentIds(50);
     for (const id of ids) {
       const e = await this.evaluation(id);
       if (e) return e.held ? e : null;
@@ -159,37 +160,39 @@ export class FindingsService {
     const evalKey = this.key(`eval:${scanId}`);
     const now = this.d.clock.now();
     const credentials = await this.d.scans.currentInventory();
-    const raw = await this.d.redis.get(evalKey);
-    let stored: StoredEvaluation;
-    if (raw) stored = JSON.parse(raw) as StoredEvaluation;
-    else {
-      const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
-      const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
-      const hits = evaluatePolicies({
-        credentials,
-        policies: this.d.policies.policies,
-        registry: this.d.registry,
-        now: at,
-        services: this.d.services,
-      });
-      const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
-      const completePrefixes = await this.d.scans.completePrefixes(scanId);
-      const result = computeTransitions({
-        previous,
-        hits,
-        exceptions: this.d.policies.exceptions,
-        alreadyExpired: expired,
-        now: at,
-        completePrefixes,
-        ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
-      });
-      const hold = holdVerdict(result, previous, new Set(credentials.map((c) => c.id)), this.d.hold ?? DEFAULT_HOLD);
-      stored = { ...result, at: at.toISOString(), hold };
-      await lease.write([
-        { op: 'set', key: evalKey, value: JSON.stringify(stored) },
-        { op: 'expire', key: evalKey, seconds: TTL_S },
-      ]);
-    }
+    const { value: stored } = await computeOnce<StoredEvaluation>(
+      this.d.redis,
+      evalKey,
+      async () => {
+        const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
+        const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
+        const hits = evaluatePolicies({
+          credentials,
+          policies: this.d.policies.policies,
+          registry: this.d.registry,
+          now: at,
+          services: this.d.services,
+        });
+        const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
+        const completePrefixes = await this.d.scans.completePrefixes(scanId);
+        const result = computeTransitions({
+          previous,
+          hits,
+          exceptions: this.d.policies.exceptions,
+          alreadyExpired: expired,
+          now: at,
+          completePrefixes,
+          ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
+        });
+        const ids = new Set(credentials.map((c) => c.id));
+        return {
+          ...result,
+          at: at.toISOString(),
+          hold: holdVerdict(result, previous, ids, this.d.hold ?? DEFAULT_HOLD),
+        };
+      },
+      fencedBy(lease, evalKey, [{ op: 'expire', key: evalKey, seconds: TTL_S }]),
+    );
     const at = new Date(stored.at);
     const actor = this.d.actor ?? 'credwarden';
     if (stored.hold.held && !resuming) {
@@ -274,7 +277,7 @@ export class FindingsService {
       },
       idempotencyKey: `${scanId}/evaluated`,
       effects: [
-        { op: 'hset', key: this.d.scans.keys.scan(scanId), field: 'evaluation', value: JSON.stringify(summary) },
+        this.d.scans.evaluationEffect(scanId, JSON.stringify(summary)),
         { op: 'del', key: this.key('eval:pending') },
       ],
     });
@@ -298,16 +301,14 @@ export class FindingsService {
         wouldApply: countBy(stored.transitions.map((t) => t.type)),
       },
       idempotencyKey: `${scanId}/held`,
-      effects: [
-        { op: 'hset', key: this.d.scans.keys.scan(scanId), field: 'evaluation', value: JSON.stringify(summary) },
-      ],
+      effects: [this.d.scans.evaluationEffect(scanId, JSON.stringify(summary))],
     });
     this.d.log.warn({ scanId, reason }, 'evaluation held: nothing applied, nothing paged, until a person releases it');
     return (await this.evaluation(scanId)) ?? summary;
   }
 
   async evaluation(scanId: string): Promise<EvaluationSummary | null> {
-    const raw = await this.d.redis.hget(this.d.scans.keys.scan(scanId), 'evaluation');
+    const raw = await this.d.scans.evaluationRecord(scanId);
     return raw ? (JSON.parse(raw) as EvaluationSummary) : null;
   }
 

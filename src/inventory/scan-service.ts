@@ -21,6 +21,7 @@ import { CwError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Credential } from '../model/credential.js';
 import type { ScanUnit, UnitResult } from '../sources/source.js';
+import { computeOnce, fencedBy } from '../util/compute-once.js';
 import type { Effect } from '../util/effects.js';
 import { Lease, type LeaseOptions } from '../util/lease.js';
 import { computeDrift, type DriftEvent, type DriftResult } from './drift.js';
@@ -162,9 +163,27 @@ export class ScanService {
   }
 
   async recent(limit = 20): Promise<ScanSummary[]> {
-    const ids = await this.d.redis.zrevrange(this.keys.scans(), 0, limit - 1);
+    const ids = await this.recentIds(limit);
     const out = await Promise.all(ids.map((id) => this.summary(id)));
     return out.filter((s): s is ScanSummary => s !== null);
+  }
+
+  /** The newest scan ids, newest first. */
+  async recentIds(limit: number): Promise<string[]> {
+    return this.d.redis.zrevrange(this.keys.scans(), 0, limit - 1);
+  }
+
+  /**
+   * The scan hash keeps the evaluation's summary beside the scan's, in field `evaluation`. The
+   * evaluation owns its content and commits it with its audit event through this effect; the
+   * scan hash's layout stays this service's.
+   */
+  evaluationEffect(scanId: string, json: string): Effect {
+    return { op: 'hset', key: this.keys.scan(scanId), field: 'evaluation', value: json };
+  }
+
+  async evaluationRecord(scanId: string): Promise<string | null> {
+    return this.d.redis.hget(this.keys.scan(scanId), 'evaluation');
   }
 
   /** The credentials a scan observed (kept 7 days after it finishes). */
@@ -303,21 +322,24 @@ export class ScanService {
     completePrefixes: string[],
     lease: Lease,
   ): Promise<DriftResult> {
-    const key = this.keys.drift(scanId);
-    const prior = await this.d.redis.get(key);
-    if (prior) {
-      if ((await this.d.redis.get(this.keys.pending())) !== scanId) {
-        await lease.write([{ op: 'set', key: this.keys.pending(), value: scanId }]);
-      }
-      return JSON.parse(prior) as DriftResult;
-    }
-    const prevRaw = await this.d.redis.hgetall(this.keys.creds());
-    const previous = new Map(Object.entries(prevRaw).map(([id, j]) => [id, JSON.parse(j) as Credential]));
-    const drift = computeDrift(previous, observed, completePrefixes);
-    await lease.write([
-      { op: 'set', key, value: JSON.stringify(drift) },
-      { op: 'set', key: this.keys.pending(), value: scanId },
-    ]);
-    return drift;
+    const pending: Effect = { op: 'set', key: this.keys.pending(), value: scanId };
+    const { value, fresh } = await computeOnce(
+      this.d.redis,
+      this.keys.drift(scanId),
+      async () => {
+        const prevRaw = await this.d.redis.hgetall(this.keys.creds());
+        const previous = new Map(Object.entries(prevRaw).map(([id, j]) => [id, JSON.parse(j) as Credential]));
+        return computeDrift(previous, observed, completePrefixes);
+      },
+      fencedBy(lease, this.keys.drift(scanId), [pending]),
+    );
+    if (!fresh && (await this.d.redis.get(this.keys.pending())) !== scanId) await lease.write([pending]);
+    return value;
+  }
+
+  /** The drift a scan's finalize computed (kept 7 days after it finishes), or null before finalize. */
+  async drift(scanId: string): Promise<DriftResult | null> {
+    const raw = await this.d.redis.get(this.keys.drift(scanId));
+    return raw ? (JSON.parse(raw) as DriftResult) : null;
   }
 }

@@ -1,10 +1,8 @@
 /**
- * The privilege analysers as one service bundle. The evaluator creates one per run and puts it in
- * `RuleContext.services.privilege`, so every rule and every credential shares the same catalog and
- * caches; `privilege(ctx)` is how a rule reaches it, creating (and remembering) one if the
- * evaluator did not — a rule tested on its own still works, just without a bundle shared by others.
+ * The privilege analysers as one service bundle. The evaluator creates one per run and hands it to
+ * the rules (policy/privilege-rules.ts), so every rule and every credential shares the same catalog
+ * and caches. Nothing here knows about rules or policies.
  */
-import type { RuleContext } from '../policy/types.js';
 import { AwsPrivilegeAnalyzer } from './aws-analyzer.js';
 import { type ActionCatalog, defaultCatalog } from './catalog.js';
 import { VaultPrivilegeAnalyzer } from './vault-detectors.js';
@@ -17,24 +15,6 @@ export interface PrivilegeServices {
 
 export function createPrivilegeServices(catalog: ActionCatalog = defaultCatalog()): PrivilegeServices {
   return { aws: new AwsPrivilegeAnalyzer(catalog), vault: new VaultPrivilegeAnalyzer(), catalog };
-}
-
-const isServices = (v: unknown): v is PrivilegeServices =>
-  !!v &&
-  typeof v === 'object' &&
-  (v as PrivilegeServices).aws instanceof AwsPrivilegeAnalyzer &&
-  (v as PrivilegeServices).vault instanceof VaultPrivilegeAnalyzer;
-
-let fallback: PrivilegeServices | undefined;
-
-export function privilege(ctx: RuleContext): PrivilegeServices {
-  const existing = ctx.services.privilege;
-  if (isServices(existing)) return existing;
-  if (existing !== undefined)
-    throw new TypeError('ctx.services.privilege is set but is not a PrivilegeServices bundle');
-  fallback ??= createPrivilegeServices();
-  ctx.services.privilege = fallback;
-  return fallback;
 }
 
 export { type AnalyzerStats, AwsPrivilegeAnalyzer } from './aws-analyzer.js';

@@ -11,8 +11,9 @@
  *   out. Lists are `<member>` elements. Errors are `<ErrorResponse><Error><Type/><Code/><Message/></Error>
  *   <RequestId/></ErrorResponse>` with AWS's HTTP status codes. Every response carries `x-amzn-requestid`.
  * - Actions: GetAccountAuthorizationDetails, ListUsers, ListRoles, ListAccessKeys, GetAccessKeyLastUsed,
- *   GetRole, GetPolicy, GetPolicyVersion, GenerateCredentialReport and GetCredentialReport. Any other
- *   action gets 400 InvalidAction.
+ *   GetRole, GetPolicy, GetPolicyVersion, GenerateCredentialReport and GetCredentialReport, plus the
+ *   per-principal reads in iam-http-stub-principals.ts (GetUser, List/Get*Policies, GetLoginProfile,
+ *   ListMFADevices, …). Any other action gets 400 InvalidAction.
  * - Pagination: `MaxItems` (1–1000, default 100) is capped by `behaviour.pageSize`. The Marker is opaque.
  *   GetAccountAuthorizationDetails pages across entity types in the order users, groups, roles, policies,
  *   so one page can hold the last users and the first roles. `Marker` is left out of the last page; the
@@ -34,6 +35,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type HttpHandler, type HttpRequest, HttpResponse } from '@smithy/core/protocols';
+import { type PrincipalStubView, principalAction } from './iam-http-stub-principals.js';
 
 export interface StubAccessKey {
   id: string;
@@ -53,6 +55,10 @@ export interface StubUser {
   accessKeys?: StubAccessKey[];
   passwordLastUsed?: string;
   hasPassword?: boolean;
+  /** A permissions boundary (GetAccountAuthorizationDetails and GetUser show it). */
+  boundaryArn?: string;
+  /** One virtual MFA device (ListMFADevices, and mfa_active in the credential report). */
+  mfa?: boolean;
 }
 export interface StubRole {
   name: string;
@@ -111,7 +117,7 @@ export const CREDENTIAL_REPORT_HEADER =
   'access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated';
 
 /** A response tree: arrays become `<member>` lists, undefined is left out, and scalars are escaped. */
-type Xml = string | number | boolean | undefined | Xml[] | { [element: string]: Xml };
+export type Xml = string | number | boolean | undefined | Xml[] | { [element: string]: Xml };
 type Params = Record<string, string>;
 
 class IamFault extends Error {
@@ -209,6 +215,21 @@ export class IamHttpStub implements HttpHandler {
     }
   }
 
+  private get principals(): PrincipalStubView {
+    return {
+      estate: this.estate,
+      user: (name) => this.user(name),
+      userSummary: (u) => this.userSummary(u),
+      doc: (d) => this.doc(d),
+      attached: (arns) => this.attached(arns),
+      page: (action, p, listName, all) => this.page(action, p, listName, all),
+      notFound: (message) => {
+        throw new IamFault(404, 'NoSuchEntity', message);
+      },
+      required,
+    };
+  }
+
   private dispatch(action: string, p: Params): Xml {
     switch (action) {
       case 'GetAccountAuthorizationDetails':
@@ -275,8 +296,11 @@ export class IamHttpStub implements HttpHandler {
         return this.generateCredentialReport();
       case 'GetCredentialReport':
         return this.getCredentialReport();
-      default:
+      default: {
+        const out = principalAction(this.principals, action, p);
+        if (out !== undefined) return out;
         throw new IamFault(400, 'InvalidAction', `Could not find operation ${action} for version 2010-05-08`);
+      }
     }
   }
 
@@ -321,6 +345,9 @@ export class IamHttpStub implements HttpHandler {
       UserPolicyList: this.inline(u.inlinePolicies),
       GroupList: u.groups ?? [],
       AttachedManagedPolicies: this.attached(u.managedPolicyArns),
+      PermissionsBoundary: u.boundaryArn
+        ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: u.boundaryArn }
+        : undefined,
       Tags: tagList(u.tags),
     };
   }
@@ -495,7 +522,7 @@ export class IamHttpStub implements HttpHandler {
         hasPassword ? (u.passwordLastUsed ? reportTime(u.passwordLastUsed) : 'no_information') : 'N/A',
         hasPassword ? created : 'N/A',
         'N/A',
-        'false',
+        String(u.mfa === true),
         ...slot(keys[0]),
         ...slot(keys[1]),
         ...noCerts,

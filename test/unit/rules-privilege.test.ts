@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AwsStatementGrant, Credential, Grant, VaultPathGrant } from '../../src/model/credential.js';
 import { loadPolicies } from '../../src/policy/load.js';
+import { privilege } from '../../src/policy/privilege-rules.js';
 import { awsAdmin } from '../../src/policy/rules/aws-admin.rule.js';
 import { awsAdminHeldByBoundary } from '../../src/policy/rules/aws-admin-held-by-boundary.rule.js';
 import { awsCredentialExposure } from '../../src/policy/rules/aws-credential-exposure.rule.js';
@@ -31,7 +32,7 @@ import { vaultSensitiveWrite } from '../../src/policy/rules/vault-sensitive-writ
 import { vaultSudo } from '../../src/policy/rules/vault-sudo.rule.js';
 import { vaultTokenCreateSudo } from '../../src/policy/rules/vault-token-create-sudo.rule.js';
 import type { RuleContext, RuleType } from '../../src/policy/types.js';
-import { createPrivilegeServices, privilege } from '../../src/privilege/index.js';
+import { createPrivilegeServices } from '../../src/privilege/index.js';
 
 const ACCT = '111111111111';
 

@@ -10,8 +10,9 @@
  * and principal (the boundary-escape check uses its ARN); one hit per `*` on `*` statement (key =
  * statement key), listing how many actions are effective, which, and the boundary statements.
  */
-import { detectorRule } from '../../privilege/detector-rule.js';
+
 import { AWS_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const awsAdminHeldByBoundary = detectorRule({
   name: 'aws-admin-held-by-boundary',

@@ -13,8 +13,8 @@
  * create-policy-version:<arn>, …).
  */
 import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
 import { AWS_GRANT_KINDS, minConfidence, toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const CHECKS = ['star-on-star', 'self-modification', 'create-role'] as const;

@@ -10,8 +10,8 @@
  * severity high when confirmed, medium otherwise.
  */
 import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
 import { AWS_GRANT_KINDS, minConfidence, toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const schema = z.strictObject({ minConfidence: minConfidence('confirmed') });

@@ -14,8 +14,8 @@
  */
 import { z } from 'zod';
 import { DATA_CATEGORIES } from '../../privilege/data-access.js';
-import { privilege } from '../../privilege/index.js';
 import { AWS_GRANT_KINDS, minConfidence, toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const schema = z.strictObject({

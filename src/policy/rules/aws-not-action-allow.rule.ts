@@ -10,8 +10,8 @@
  * <statement>:NotAction|NotResource).
  */
 import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
 import { AWS_GRANT_KINDS, toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const schema = z.strictObject({

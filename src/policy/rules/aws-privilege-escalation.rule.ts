@@ -11,8 +11,8 @@
  */
 import { z } from 'zod';
 import { escalationMethodNames } from '../../privilege/escalation-data.js';
-import { privilege } from '../../privilege/index.js';
 import { AWS_GRANT_KINDS, minConfidence, toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const names = escalationMethodNames();

@@ -8,8 +8,8 @@
  * listing the actions and their statements.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { AWS_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const awsResourceExposure = detectorRule({
   name: 'aws-resource-exposure',

@@ -11,8 +11,8 @@
  * `<sid or #n>:<services>`), medium, confirmed.
  */
 import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
 import { toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const schema = z.strictObject({

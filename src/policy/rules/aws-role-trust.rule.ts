@@ -9,8 +9,8 @@
  * per statement and principal (key = <sid or #n>:<kind>).
  */
 import { z } from 'zod';
-import { privilege } from '../../privilege/index.js';
 import { minConfidence, toHits } from '../../privilege/rule-support.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleType } from '../types.js';
 
 const schema = z.strictObject({

@@ -8,8 +8,8 @@
  * <statement>:<pattern>), severity low.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { AWS_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const awsUnknownAction = detectorRule({
   name: 'aws-unknown-action',

@@ -10,7 +10,7 @@
  * confirmed, with its statements as evidence.
  */
 import { USER_CREDENTIAL_KINDS } from '../../privilege/aws-attachment.js';
-import { detectorRule } from '../../privilege/detector-rule.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const awsUserDirectPolicy = detectorRule({
   name: 'aws-user-direct-policy',

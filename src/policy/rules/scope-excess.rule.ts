@@ -14,11 +14,12 @@
  */
 import { z } from 'zod';
 import type { Credential } from '../../model/credential.js';
-import { type PrivilegeServices, privilege } from '../../privilege/index.js';
+import type { PrivilegeServices } from '../../privilege/index.js';
 import { AWS_GRANT_KINDS, VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
 import { awsScopeExcess, MAX_EXCESS_LISTED, vaultScopeExcess } from '../../privilege/scope.js';
 import { statementEvidence } from '../../privilege/statement.js';
 import { grantEvidence } from '../../privilege/vault-analysis.js';
+import { privilege } from '../privilege-rules.js';
 import type { RuleHit, RuleType } from '../types.js';
 
 const schema = z.strictObject({

@@ -9,8 +9,8 @@
  * confirmed: Vault ACLs have no conditions.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const vaultAuditSudo = detectorRule({
   name: 'vault-audit-sudo',

@@ -8,8 +8,8 @@
  * conditions.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const vaultBroadGlob = detectorRule({
   name: 'vault-broad-glob',

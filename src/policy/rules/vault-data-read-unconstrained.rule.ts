@@ -11,8 +11,8 @@
  * (key `<mount>/`, or `*` for every mount), high, always confirmed.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const vaultDataReadUnconstrained = detectorRule({
   name: 'vault-data-read-unconstrained',

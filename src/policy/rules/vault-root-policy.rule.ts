@@ -8,8 +8,8 @@
  * "root"), severity critical. Confidence is always confirmed: Vault ACLs have no conditions.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const vaultRootPolicy = detectorRule({
   name: 'vault-root-policy',

@@ -9,8 +9,8 @@
  * conditions.
  */
 
-import { detectorRule } from '../../privilege/detector-rule.js';
 import { VAULT_GRANT_KINDS } from '../../privilege/rule-support.js';
+import { detectorRule } from '../privilege-rules.js';
 
 export const vaultSudo = detectorRule({
   name: 'vault-sudo',

@@ -9,15 +9,23 @@
  *   MaxSessionDuration when there are agent roles.
  * A denial on the account marks the unit partial; a denial on one step marks only what that step
  * covers as incomplete. Transient failures throw (retryable), so the queue retries the unit.
+ * recheck() reads one credential by id with per-principal calls instead (recheck.ts).
  */
-import { type AccessKeyMetadata, GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
+import type { AccessKeyMetadata } from '@aws-sdk/client-iam';
 import type { AwsAccountConfig, AwsConfig } from '../../config/schema.js';
 import { CwError, ErrorCodes } from '../../errors.js';
-import type { LastUsed } from '../../model/credential.js';
 import { isAgentPrincipal } from '../../registry/match.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { diffCounts } from '../api-calls.js';
-import type { DiscoverContext, ScanUnit, Source, UnitProblem, UnitResult } from '../source.js';
+import type {
+  DiscoverContext,
+  RecheckContext,
+  RecheckResult,
+  ScanUnit,
+  Source,
+  UnitProblem,
+  UnitResult,
+} from '../source.js';
 import { confirmAccount } from './accounts.js';
 import {
   type AwsCollected,
@@ -30,11 +38,14 @@ import { type AwsClientPool, HOME } from './client-pool.js';
 import {
   fetchAuthorizationDetails,
   fetchManagedPolicies,
+  getAccessKeyLastUsed,
   listAccessKeys,
   listRoleSessionDurations,
 } from './collect.js';
 import { type CredentialReport, fetchCredentialReport } from './credential-report.js';
 import { awsErrorName, isAccessDenied, toCwError } from './errors.js';
+import { AWS_RECHECK_PERMISSIONS, recheckAwsCredential } from './recheck.js';
+import { ownsAwsId } from './recheck-id.js';
 
 export const AWS_SCANNER_PERMISSIONS = [
   'sts:GetCallerIdentity',
@@ -51,6 +62,7 @@ export const AWS_SCANNER_PERMISSIONS = [
 export class AwsIamSource implements Source {
   readonly type = 'aws' as const;
   readonly permissions = AWS_SCANNER_PERMISSIONS;
+  readonly recheckPermissions = AWS_RECHECK_PERMISSIONS;
 
   constructor(
     private readonly cfg: AwsConfig,
@@ -212,19 +224,8 @@ export class AwsIamSource implements Source {
     await this.step(
       () =>
         mapLimit(uncovered, concurrency, async (keyId) => {
-          const out = await clients.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId }), {
-            abortSignal: ctx.signal,
-          });
-          const lu = out.AccessKeyLastUsed;
-          const na = (v: string | undefined) => (v === undefined || v === 'N/A' ? null : v);
-          const used: LastUsed = {
-            at: lu?.LastUsedDate ? lu.LastUsedDate.toISOString() : null,
-            service: na(lu?.ServiceName),
-            region: na(lu?.Region),
-            source: 'GetAccessKeyLastUsed',
-            asOf: ctx.clock.now().toISOString(),
-          };
-          collected.keyLastUsed.set(keyId, used);
+          const asOf = () => ctx.clock.now().toISOString();
+          collected.keyLastUsed.set(keyId, (await getAccessKeyLastUsed(clients.iam, keyId, asOf, ctx.signal)).lastUsed);
         }),
       accountId,
       'GetAccessKeyLastUsed',
@@ -243,6 +244,15 @@ export class AwsIamSource implements Source {
     const credentials = buildAwsCredentials(collected, ctx.registry);
     ctx.progress?.(`aws ${accountId}: ${credentials.length} credentials`);
     return finish(credentials, [...complete]);
+  }
+
+  owns(credentialId: string): boolean {
+    return ownsAwsId(credentialId, this.cfg.accounts);
+  }
+
+  /** One credential, read live by its exact id (see recheck.ts). */
+  recheck(credentialId: string, ctx: RecheckContext): Promise<RecheckResult> {
+    return recheckAwsCredential(this.cfg, this.pool, credentialId, ctx);
   }
 
   /** Run one collection step: a denial calls `onDenied` and the scan goes on; anything else throws. */

@@ -23,6 +23,11 @@ export interface AwsCollected {
   keyLastUsed: Map<string, LastUsed>;
   roleSessionSeconds: Map<string, number>;
   observedAt: string;
+  /**
+   * Which API `report` came from, for `lastUsed.source`. Absent: the IAM credential report. A
+   * recheck builds a one-row report from GetUser/GetLoginProfile/ListMFADevices and says so here.
+   */
+  reportSource?: string;
 }
 
 const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
@@ -124,7 +129,7 @@ export function accessKeyLastUsed(key: AccessKeyMetadata, c: AwsCollected, userN
     at: slot.lastUsedDate,
     service: slot.lastUsedService,
     region: slot.lastUsedRegion,
-    source: 'credential-report',
+    source: c.reportSource ?? 'credential-report',
     asOf: c.report?.generatedAt ?? c.observedAt,
   };
 }
@@ -185,7 +190,7 @@ export function buildAwsCredentials(c: AwsCollected, registry: Registry): Creden
             createdAt: row.passwordLastChanged,
             lastUsed: {
               at: row.passwordLastUsed,
-              source: 'credential-report',
+              source: c.reportSource ?? 'credential-report',
               asOf: c.report?.generatedAt ?? c.observedAt,
             },
             expiresAt: null,
@@ -266,7 +271,7 @@ function rootKeyRecords(c: AwsCollected, registry: Registry): Credential[] {
           at: k.lastUsedDate,
           service: k.lastUsedService,
           region: k.lastUsedRegion,
-          source: 'credential-report',
+          source: c.reportSource ?? 'credential-report',
           asOf: c.report?.generatedAt ?? c.observedAt,
         },
         expiresAt: null,

@@ -5,6 +5,7 @@
  */
 import {
   type AccessKeyMetadata,
+  GetAccessKeyLastUsedCommand,
   GetAccountAuthorizationDetailsCommand,
   type GetAccountAuthorizationDetailsCommandOutput,
   GetPolicyCommand,
@@ -16,6 +17,7 @@ import {
   type RoleDetail,
   type UserDetail,
 } from '@aws-sdk/client-iam';
+import type { LastUsed } from '../../model/credential.js';
 import { mapLimit } from '../../util/concurrency.js';
 
 export interface AuthDetails {
@@ -92,6 +94,28 @@ export async function listAccessKeys(
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
   return keys;
+}
+
+/** GetAccessKeyLastUsed for one key: its last use ("N/A" reads as null) and the user IAM says owns it. */
+export async function getAccessKeyLastUsed(
+  iam: IAMClient,
+  accessKeyId: string,
+  asOf: () => string,
+  signal?: AbortSignal,
+): Promise<{ userName: string | undefined; lastUsed: LastUsed }> {
+  const out = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }), { abortSignal: signal });
+  const lu = out.AccessKeyLastUsed;
+  const na = (v: string | undefined) => (v === undefined || v === 'N/A' ? null : v);
+  return {
+    userName: out.UserName,
+    lastUsed: {
+      at: lu?.LastUsedDate ? lu.LastUsedDate.toISOString() : null,
+      service: na(lu?.ServiceName),
+      region: na(lu?.Region),
+      source: 'GetAccessKeyLastUsed',
+      asOf: asOf(),
+    },
+  };
 }
 
 /** Role name → MaxSessionDuration, which GetAccountAuthorizationDetails does not return. */

@@ -10,63 +10,78 @@ import { decodePolicyDocument, statementsToGrants } from '../aws/policy-doc.js';
 import type { VaultApi } from './api.js';
 import { num, strs } from './tokens.js';
 
+export interface AwsRoleBuildCtx {
+  cluster: string;
+  ns: string;
+  observedAt: string;
+}
+
+/** `<mount>/roles/<role>`; null when the role does not exist (a nil read). */
+export async function readAwsRole(
+  api: VaultApi,
+  ns: string,
+  mount: string,
+  role: string,
+): Promise<Record<string, unknown> | null> {
+  const out = await api.read('vault:read-aws-role', ns, `${mount}/roles/${role}`, `read on ${mount}/roles/${role}`);
+  return out?.data ?? null;
+}
+
+export function awsRoleRecord(
+  ctx: AwsRoleBuildCtx,
+  mount: string,
+  role: string,
+  d: Record<string, unknown>,
+): DiscoveredCredential {
+  const errors: string[] = [];
+  let grants: DiscoveredCredential['grants'] = [];
+  if (typeof d.policy_document === 'string' && d.policy_document.trim() !== '') {
+    try {
+      grants = statementsToGrants(decodePolicyDocument(d.policy_document), {
+        policy: `${mount}/roles/${role}`,
+        attachment: 'vault-aws-role',
+      });
+    } catch (err) {
+      errors.push(`policy_document: ${(err as Error).message}`);
+    }
+  }
+  return {
+    id: vaultAwsRoleId(ctx.cluster, ctx.ns, mount, role),
+    kind: 'vault-aws-role',
+    sourceType: 'vault',
+    source: `${ctx.cluster}/${vaultNamespaceSegment(ctx.ns)}`,
+    principal: `${mount}/roles/${role}`,
+    createdAt: null,
+    lastUsed: null,
+    expiresAt: null,
+    status: 'active',
+    grants,
+    tags: {},
+    attributes: {
+      mount,
+      role,
+      credentialType: d.credential_type ?? d.credential_types ?? null,
+      policyArns: strs(d.policy_arns),
+      roleArns: strs(d.role_arns),
+      iamGroups: strs(d.iam_groups),
+      defaultStsTtlSeconds: num(d.default_sts_ttl),
+      maxStsTtlSeconds: num(d.max_sts_ttl),
+      ...(errors.length ? { grantErrors: errors } : {}),
+    },
+    observedAt: ctx.observedAt,
+  };
+}
+
 export async function scanAwsEngineRoles(
   api: VaultApi,
-  ctx: { cluster: string; ns: string; concurrency: number; observedAt: string },
+  ctx: AwsRoleBuildCtx & { concurrency: number },
   mountIn: string,
 ): Promise<DiscoveredCredential[]> {
   const mount = mountIn.replace(/^\/+|\/+$/g, '');
   const roles = await api.list('vault:list-aws-roles', ctx.ns, `${mount}/roles`, `list on ${mount}/roles`);
   const found = await mapLimit(roles, ctx.concurrency, async (role) => {
-    const out = await api.read(
-      'vault:read-aws-role',
-      ctx.ns,
-      `${mount}/roles/${role}`,
-      `read on ${mount}/roles/${role}`,
-    );
-    return out?.data ? { role, d: out.data } : null;
+    const d = await readAwsRole(api, ctx.ns, mount, role);
+    return d ? { role, d } : null;
   });
-  const records: DiscoveredCredential[] = [];
-  for (const f of found) {
-    if (!f) continue;
-    const { role, d } = f;
-    const errors: string[] = [];
-    let grants: DiscoveredCredential['grants'] = [];
-    if (typeof d.policy_document === 'string' && d.policy_document.trim() !== '') {
-      try {
-        grants = statementsToGrants(decodePolicyDocument(d.policy_document), {
-          policy: `${mount}/roles/${role}`,
-          attachment: 'vault-aws-role',
-        });
-      } catch (err) {
-        errors.push(`policy_document: ${(err as Error).message}`);
-      }
-    }
-    records.push({
-      id: vaultAwsRoleId(ctx.cluster, ctx.ns, mount, role),
-      kind: 'vault-aws-role',
-      sourceType: 'vault',
-      source: `${ctx.cluster}/${vaultNamespaceSegment(ctx.ns)}`,
-      principal: `${mount}/roles/${role}`,
-      createdAt: null,
-      lastUsed: null,
-      expiresAt: null,
-      status: 'active',
-      grants,
-      tags: {},
-      attributes: {
-        mount,
-        role,
-        credentialType: d.credential_type ?? d.credential_types ?? null,
-        policyArns: strs(d.policy_arns),
-        roleArns: strs(d.role_arns),
-        iamGroups: strs(d.iam_groups),
-        defaultStsTtlSeconds: num(d.default_sts_ttl),
-        maxStsTtlSeconds: num(d.max_sts_ttl),
-        ...(errors.length ? { grantErrors: errors } : {}),
-      },
-      observedAt: ctx.observedAt,
-    });
-  }
-  return records;
+  return found.flatMap((f) => (f ? [awsRoleRecord(ctx, mount, f.role, f.d)] : []));
 }

@@ -21,50 +21,59 @@ export async function listLeaseIds(api: VaultApi, ns: string, prefix: string): P
   return out;
 }
 
+export interface LeaseBuildCtx {
+  cluster: string;
+  ns: string;
+  observedAt: string;
+}
+
+/** One lease lookup; null when Vault says "invalid lease" (expired or revoked). */
+export async function lookupLease(api: VaultApi, ns: string, leaseId: string): Promise<Record<string, unknown> | null> {
+  try {
+    return (
+      (
+        await api.write(
+          'vault:lookup-lease',
+          ns,
+          'sys/leases/lookup',
+          { lease_id: leaseId },
+          'update on sys/leases/lookup',
+        )
+      )?.data ?? null
+    );
+  } catch (err) {
+    if (/invalid lease/.test((err as Error).message)) return null;
+    throw err;
+  }
+}
+
+export function leaseRecord(d: Record<string, unknown>, ctx: LeaseBuildCtx): DiscoveredCredential {
+  const leaseId = String(d.id);
+  const lastRenewal = vaultTime(d.last_renewal);
+  return {
+    id: vaultLeaseId(ctx.cluster, ctx.ns, leaseId),
+    kind: 'vault-lease',
+    sourceType: 'vault',
+    source: `${ctx.cluster}/${vaultNamespaceSegment(ctx.ns)}`,
+    principal: leaseId.split('/').slice(0, -1).join('/'),
+    createdAt: vaultTime(d.issue_time),
+    lastUsed: lastRenewal ? { at: lastRenewal, source: 'vault-lease-renewal', asOf: ctx.observedAt } : null,
+    expiresAt: vaultTime(d.expire_time),
+    status: 'active',
+    grants: [],
+    tags: {},
+    attributes: { leaseId, ttlSeconds: num(d.ttl), renewable: d.renewable ?? null, lastRenewal },
+    observedAt: ctx.observedAt,
+  };
+}
+
 export async function scanLeases(
   api: VaultApi,
-  ctx: { cluster: string; ns: string; concurrency: number; observedAt: string },
+  ctx: LeaseBuildCtx & { concurrency: number },
   prefix: string,
 ): Promise<DiscoveredCredential[]> {
   const ids = await listLeaseIds(api, ctx.ns, prefix);
-  const found = await mapLimit(ids, ctx.concurrency, async (leaseId) => {
-    try {
-      return (
-        (
-          await api.write(
-            'vault:lookup-lease',
-            ctx.ns,
-            'sys/leases/lookup',
-            { lease_id: leaseId },
-            'update on sys/leases/lookup',
-          )
-        )?.data ?? null
-      );
-    } catch (err) {
-      if (/invalid lease/.test((err as Error).message)) return null; // expired or revoked since the list
-      throw err;
-    }
-  });
-  const out: DiscoveredCredential[] = [];
-  for (const d of found) {
-    if (!d) continue;
-    const leaseId = String(d.id);
-    const lastRenewal = vaultTime(d.last_renewal);
-    out.push({
-      id: vaultLeaseId(ctx.cluster, ctx.ns, leaseId),
-      kind: 'vault-lease',
-      sourceType: 'vault',
-      source: `${ctx.cluster}/${vaultNamespaceSegment(ctx.ns)}`,
-      principal: leaseId.split('/').slice(0, -1).join('/'),
-      createdAt: vaultTime(d.issue_time),
-      lastUsed: lastRenewal ? { at: lastRenewal, source: 'vault-lease-renewal', asOf: ctx.observedAt } : null,
-      expiresAt: vaultTime(d.expire_time),
-      status: 'active',
-      grants: [],
-      tags: {},
-      attributes: { leaseId, ttlSeconds: num(d.ttl), renewable: d.renewable ?? null, lastRenewal },
-      observedAt: ctx.observedAt,
-    });
-  }
-  return out;
+  // null: expired or revoked since the list
+  const found = await mapLimit(ids, ctx.concurrency, (leaseId) => lookupLease(api, ctx.ns, leaseId));
+  return found.filter((d): d is Record<string, unknown> => d !== null).map((d) => leaseRecord(d, ctx));
 }

@@ -15,34 +15,60 @@ export interface PolicySet {
   errors: Map<string, string>;
 }
 
+/** One policy read: its rules, why it cannot be analysed, or null when Vault has no such policy (a nil read). */
+export type PolicyRead = { rules: AclRule[] } | { error: string } | null;
+
+/** Reads and parses `sys/policies/acl/<name>` in `ns`, within INPUT_LIMITS.vaultPolicyChars. */
+export async function readPolicy(api: VaultApi, ns: string, name: string): Promise<PolicyRead> {
+  const out = await api.read(
+    'vault:read-policy',
+    ns,
+    `sys/policies/acl/${encodeURIComponent(name)}`,
+    `read on sys/policies/acl/${name}`,
+  );
+  if (out === null) return null;
+  const text = out.data?.policy;
+  if (typeof text !== 'string') return { error: 'policy text missing' };
+  if (text.length > INPUT_LIMITS.vaultPolicyChars) {
+    return {
+      error: `policy text is ${text.length} characters, over the limit of ${INPUT_LIMITS.vaultPolicyChars}; not analysed`,
+    };
+  }
+  try {
+    return { rules: parseAclPolicy(text) };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+function addRead(set: PolicySet, name: string, r: PolicyRead): void {
+  if (r === null) return;
+  if ('rules' in r) set.rules.set(name, r.rules);
+  else set.errors.set(name, r.error);
+}
+
+/** Every policy of the namespace (a scan): listed, then read one by one. */
 export async function loadPolicies(api: VaultApi, ns: string): Promise<PolicySet> {
   const set: PolicySet = { rules: new Map(), errors: new Map() };
   const names = await api.list('vault:list-policies', ns, 'sys/policies/acl', 'list on sys/policies/acl');
   for (const name of names) {
     if (name === 'root') continue;
-    const out = await api.read(
-      'vault:read-policy',
-      ns,
-      `sys/policies/acl/${encodeURIComponent(name)}`,
-      `read on sys/policies/acl/${name}`,
-    );
-    const text = out?.data?.policy;
-    if (typeof text !== 'string') {
-      set.errors.set(name, 'policy text missing');
-      continue;
-    }
-    if (text.length > INPUT_LIMITS.vaultPolicyChars) {
-      set.errors.set(
-        name,
-        `policy text is ${text.length} characters, over the limit of ${INPUT_LIMITS.vaultPolicyChars}; not analysed`,
-      );
-      continue;
-    }
-    try {
-      set.rules.set(name, parseAclPolicy(text));
-    } catch (err) {
-      set.errors.set(name, (err as Error).message);
-    }
+    // A listed policy that reads as nil went missing in between: its text is missing.
+    addRead(set, name, (await readPolicy(api, ns, name)) ?? { error: 'policy text missing' });
+  }
+  return set;
+}
+
+/**
+ * Only the named policies (a recheck of one credential), each read once. A policy Vault does not
+ * have stays out of the set, so grantsFor() says "policy not found", as a scan would (a scan's
+ * list would not have named it).
+ */
+export async function loadNamedPolicies(api: VaultApi, ns: string, names: readonly string[]): Promise<PolicySet> {
+  const set: PolicySet = { rules: new Map(), errors: new Map() };
+  for (const name of new Set(names)) {
+    if (name === 'root') continue;
+    addRead(set, name, await readPolicy(api, ns, name));
   }
   return set;
 }

@@ -35,22 +35,35 @@ export async function lookupAllTokens(
   let done = 0;
   const found = await mapLimit(accessors, concurrency, async (accessor) => {
     try {
-      const out = await api.write(
-        'vault:lookup-accessor',
-        ns,
-        'auth/token/lookup-accessor',
-        { accessor },
-        'update on auth/token/lookup-accessor',
-      );
-      return out?.data ?? null;
-    } catch (err) {
-      if (/invalid accessor/.test((err as Error).message)) return null;
-      throw err;
+      return await lookupAccessor(api, ns, accessor);
     } finally {
       if (++done % 1000 === 0) progress?.(done, accessors.length);
     }
   });
   return found.filter((t): t is TokenLookup => t !== null);
+}
+
+/** One lookup-accessor; null when Vault says "invalid accessor" (expired or revoked). */
+export async function lookupAccessor(api: VaultApi, ns: string, accessor: string): Promise<TokenLookup | null> {
+  try {
+    const out = await api.write(
+      'vault:lookup-accessor',
+      ns,
+      'auth/token/lookup-accessor',
+      { accessor },
+      'update on auth/token/lookup-accessor',
+    );
+    return out?.data ?? null;
+  } catch (err) {
+    if (/invalid accessor/.test((err as Error).message)) return null;
+    throw err;
+  }
+}
+
+/** The accessor of the token credwarden itself uses (lookup-self in `ns`), as discover reads it. */
+export async function lookupSelfAccessor(api: VaultApi, ns: string): Promise<string | null> {
+  const self = await api.read('vault:lookup-self', ns, 'auth/token/lookup-self', 'read on auth/token/lookup-self');
+  return typeof self?.data?.accessor === 'string' ? self.data.accessor : null;
 }
 
 /** `<mount>/<role>` for tokens minted by an AppRole login (path auth/<mount>/login, meta.role_name). */

@@ -6,20 +6,31 @@
  *
  * A sealed Vault, a 403 or a timeout on any step marks that step's id prefix incomplete with a
  * clear reason; the other steps go on. Nothing under an incomplete prefix is ever concluded
- * removed. Other failures (network errors, 5xx) throw as retryable.
+ * removed. Other failures (network errors, 5xx) throw as retryable. recheck() (recheck.ts) reads
+ * one credential live by its id, with the scan's own record builders.
  */
 import type { VaultClusterConfig } from '../../config/schema.js';
 import { CwError, ErrorCodes } from '../../errors.js';
 import type { DiscoveredCredential } from '../../model/credential.js';
 import { vaultNamespaceSegment } from '../../model/ids.js';
 import { attribute, type MatchSubject } from '../../registry/match.js';
-import type { DiscoverContext, ScanUnit, Source, UnitProblem, UnitResult } from '../source.js';
+import type {
+  DiscoverContext,
+  RecheckContext,
+  RecheckResult,
+  ScanUnit,
+  Source,
+  UnitProblem,
+  UnitResult,
+} from '../source.js';
 import { isPartialError, isUnknownPath, VaultApi, type VaultHttp } from './api.js';
 import { scanAppRoleMount } from './approle.js';
 import { scanAwsEngineRoles } from './aws-engine.js';
 import { scanLeases } from './leases.js';
 import { loadPolicies, type PolicySet } from './policies.js';
-import { lookupAllTokens, tokenRecord, tokenSubject } from './tokens.js';
+import { recheckVaultCredential, VAULT_RECHECK_PERMISSIONS } from './recheck.js';
+import { normNs, ownsVaultId } from './recheck-id.js';
+import { lookupAllTokens, lookupSelfAccessor, tokenRecord, tokenSubject } from './tokens.js';
 
 export const VAULT_SCANNER_CAPABILITIES = [
   'auth/token/accessors: list, sudo',
@@ -34,14 +45,10 @@ export const VAULT_SCANNER_CAPABILITIES = [
   '<aws mount>/roles, <aws mount>/roles/*: list, read',
 ] as const;
 
-const normNs = (ns: string) => {
-  const t = ns.replace(/^\/+|\/+$/g, '');
-  return t === 'root' ? '' : t;
-};
-
 export class VaultSource implements Source {
   readonly type = 'vault' as const;
   readonly permissions = VAULT_SCANNER_CAPABILITIES;
+  readonly recheckPermissions = VAULT_RECHECK_PERMISSIONS;
 
   constructor(
     private readonly clusters: readonly VaultClusterConfig[],
@@ -105,13 +112,7 @@ export class VaultSource implements Source {
     }
     let selfAccessor: string | null = null;
     try {
-      const self = await api.read(
-        'vault:lookup-self',
-        namespaces[0] ?? '',
-        'auth/token/lookup-self',
-        'read on auth/token/lookup-self',
-      );
-      selfAccessor = typeof self?.data?.accessor === 'string' ? self.data.accessor : null;
+      selfAccessor = await lookupSelfAccessor(api, namespaces[0] ?? '');
     } catch (err) {
       if (err instanceof CwError && err.code === ErrorCodes.VAULT_SEALED) {
         partial(unitKey, err);
@@ -188,6 +189,14 @@ export class VaultSource implements Source {
     }
     ctx.progress?.(`vault ${cluster.name}: ${creds.length} credentials`);
     return finish();
+  }
+
+  owns(credentialId: string): boolean {
+    return ownsVaultId(this.clusters, credentialId);
+  }
+
+  recheck(credentialId: string, ctx: RecheckContext): Promise<RecheckResult> {
+    return recheckVaultCredential(this.clusters, this.http, credentialId, ctx);
   }
 
   /** Root plus every namespace below it (sys/namespaces lists direct children only). */
