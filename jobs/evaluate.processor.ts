@@ -1,14 +1,20 @@
-/** evaluate: policies × the inventory after a scan → findings, transitions (audited once), scores; then plan and queue alerts. */
+/**
+ * evaluate: policies × the inventory after a scan → findings, transitions (audited once), scores;
+ * then plan and queue alerts, then plan remediation (plans, guardrail decisions, queued actions).
+ * Each step is stored once per scan, so a retry redoes nothing and re-queues the same jobs.
+ */
 import type { Job, Queue } from 'bullmq';
 import type { AlertService } from '../src/alerts/service.js';
 import type { EvaluationSummary, FindingsService } from '../src/findings/service.js';
 import { queueDeliveries } from '../src/queue/deliveries.js';
 import type { DeliverPayload, EvaluatePayload } from '../src/queue/names.js';
+import type { RemediationService, RunSummary } from '../src/remediation/service.js';
 import { asJob } from './job-error.js';
 
 export interface EvaluateDeps {
   findings: FindingsService;
   alerts: AlertService;
+  remediation: RemediationService;
   alertQueues: ReadonlyMap<string, Queue<DeliverPayload>>;
   delivery: { attempts: number; backoffMs: number };
 }
@@ -16,11 +22,24 @@ export interface EvaluateDeps {
 export function evaluateProcessor(d: EvaluateDeps) {
   return async (
     job: Job<EvaluatePayload>,
-  ): Promise<Pick<EvaluationSummary, 'scanId' | 'transitions'> & { notifications: number; held: boolean }> => {
+  ): Promise<
+    Pick<EvaluationSummary, 'scanId' | 'transitions'> & {
+      notifications: number;
+      held: boolean;
+      remediation: Pick<RunSummary, 'plans' | 'byDecision' | 'queued'>;
+    }
+  > => {
     const s = await asJob(() => d.findings.evaluateScan(job.data.scanId));
     // A held evaluation plans nothing (planScan returns no notification for it).
     const notifications = await asJob(() => d.alerts.planScan(job.data.scanId));
     await queueDeliveries(d.alertQueues, notifications, d.delivery);
-    return { scanId: s.scanId, transitions: s.transitions, notifications: notifications.length, held: !!s.held };
+    const r = await asJob(() => d.remediation.planScan(job.data.scanId));
+    return {
+      scanId: s.scanId,
+      transitions: s.transitions,
+      notifications: notifications.length,
+      held: !!s.held,
+      remediation: { plans: r.plans, byDecision: r.byDecision, queued: r.queued },
+    };
   };
 }

@@ -13,6 +13,7 @@ import { deliverProcessor } from './deliver.processor.js';
 import { discoverProcessor } from './discover.processor.js';
 import { evaluateProcessor } from './evaluate.processor.js';
 import { finalizeProcessor } from './finalize.processor.js';
+import { remediateProcessor } from './remediate.processor.js';
 import { startScanProcessor } from './start-scan.processor.js';
 
 export interface Workers {
@@ -59,10 +60,16 @@ export function startWorkers(app: App, queues: Queues): Workers {
       fn: evaluateProcessor({
         findings: app.findings,
         alerts: app.alerts,
+        remediation: app.remediation,
         alertQueues: queues.alerts,
         delivery: app.config.alerts.delivery,
       }) as Processor,
       concurrency: 1,
+    },
+    [JobNames.remediate]: {
+      queue: QueueNames.remediate,
+      fn: remediateProcessor(app.executor, app.remediation.notifier) as Processor,
+      concurrency: app.config.remediation.concurrency,
     },
   };
   // Worker 'error' events (their connections, the blocking one included) log through one rate-limited reporter.

@@ -20,6 +20,8 @@ export const ErrorCodes = {
   AUDIT_DIVERGED: 'CW_ERR_AUDIT_DIVERGED',
   /** A detection guardrail held a result back for a person to confirm. */
   HELD: 'CW_ERR_HELD',
+  /** A remediation guardrail refused: approval by the same person twice, rollback of a changed credential, … */
+  GUARDRAIL: 'CW_ERR_GUARDRAIL',
   QUEUE: 'CW_ERR_QUEUE',
   TIMEOUT: 'CW_ERR_TIMEOUT',
   /** A dependency (AWS, Vault) did not answer at the network level: refused, unresolvable, reset. */

@@ -3,13 +3,11 @@
  * and registry are validated before the first network call (validate at load, act later).
  */
 
-import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Redis } from 'ioredis';
-import nodeVault from 'node-vault';
+import { iamWritePortFrom } from './actions/aws-port.js';
+import { vaultWritePortFrom } from './actions/vault-port.js';
 import { AlertService } from './alerts/service.js';
 import { createSink } from './alerts/sinks/index.js';
 import { JsonlMirror, RedisAuditLog } from './audit/index.js';
@@ -28,12 +26,19 @@ import { defaultPacksDir } from './policy/packs.js';
 import type { RuleServices } from './policy/types.js';
 import { type ConnectionProfile, connectRedis } from './queue/connection.js';
 import { loadRegistry } from './registry/load.js';
+import { remediationCredentialsFor } from './remediation/credentials.js';
+import { ActionExecutor } from './remediation/executor.js';
+import { ActionPeople } from './remediation/people.js';
+import { RemediationService } from './remediation/service.js';
 import { ScanOrchestrator } from './scan/orchestrator.js';
 import { AwsIamSource } from './sources/aws/aws-iam.source.js';
 import { AwsClientPool, type AwsSdkFactories } from './sources/aws/client-pool.js';
 import type { Source } from './sources/source.js';
 import type { VaultHttp } from './sources/vault/api.js';
+import { realVaultHttp } from './sources/vault/http.js';
 import { VaultSource } from './sources/vault/vault.source.js';
+
+export { realVaultHttp } from './sources/vault/http.js';
 
 export interface AppOptions {
   configPath: string;
@@ -65,6 +70,9 @@ export interface App {
   scans: ScanService;
   sources: Source[];
   orchestrator: ScanOrchestrator;
+  remediation: RemediationService;
+  executor: ActionExecutor;
+  people: ActionPeople;
   close(): Promise<void>;
 }
 
@@ -78,47 +86,6 @@ function realAwsSdk(log: Logger): AwsSdkFactories {
     sts: (c) => {
       beforeFirstAwsClient(log);
       return new STSClient(c);
-    },
-  };
-}
-
-/**
- * A node-vault client for one cluster. Only `request` is ever used (see sources/vault/api.ts):
- * lists as GET ?list=true, the namespace header per request, never a token-replacing helper.
- */
-export function realVaultHttp(c: VaultClusterConfig): VaultHttp & { close(): void } {
-  let ca: Buffer | undefined;
-  if (c.tls?.caFile) {
-    try {
-      ca = readFileSync(c.tls.caFile);
-    } catch (err) {
-      throw new CwError(
-        ErrorCodes.CONFIG,
-        `vault ${c.name}: tls.caFile ${c.tls.caFile}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      );
-    }
-  }
-  const client = nodeVault({
-    endpoint: c.address,
-    token: c.token,
-    noCustomHTTPVerbs: true,
-    requestOptions: { timeout: c.requestTimeoutMs },
-  });
-  // node-vault would otherwise stamp VAULT_NAMESPACE over every per-request namespace header.
-  (client as { namespace?: string }).namespace = undefined;
-  // Keep-alive agents sized to the lookup concurrency: a scan of 10,000 tokens is 10,000 requests.
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: c.concurrency });
-  const httpsAgent = new HttpsAgent({
-    keepAlive: true,
-    maxSockets: c.concurrency,
-    rejectUnauthorized: c.tls?.rejectUnauthorized ?? true,
-    ...(ca ? { ca } : {}),
-  });
-  return {
-    request: (o) => client.request({ ...o, httpAgent, httpsAgent } as Parameters<typeof client.request>[0]),
-    close: () => {
-      httpAgent.destroy();
-      httpsAgent.destroy();
     },
   };
 }
@@ -192,6 +159,48 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     registry,
     accountNames,
   });
+  // Remediation acts with its own credentials (a role per account, a token per cluster), never
+  // the scanner's: a separate client pool, separate Vault clients built from remediationToken.
+  const remediationPool = config.aws
+    ? new AwsClientPool(config.aws, opts.awsSdk ?? realAwsSdk(log), clock, opts.awsRetryDelayMs)
+    : null;
+  const remediationVault = new Map<string, VaultHttp & { close?(): void }>();
+  const vaultFor = (c: VaultClusterConfig) => {
+    let h = remediationVault.get(c.name);
+    if (!h) {
+      h = (opts.vaultHttp ?? realVaultHttp)({ ...c, token: c.remediationToken ?? '' });
+      remediationVault.set(c.name, h);
+    }
+    return h;
+  };
+  const remediation = new RemediationService({
+    redis,
+    prefix,
+    audit,
+    clock,
+    log,
+    config: config.remediation,
+    policies,
+    registry,
+    services: ruleServices,
+    sources,
+    scans,
+    findings,
+    ports: {
+      aws: iamWritePortFrom(
+        remediationPool ?? {
+          forAccount: () => {
+            throw new CwError(ErrorCodes.CONFIG, 'no aws section configured');
+          },
+        },
+        config.aws?.accounts ?? [],
+      ),
+      vault: vaultWritePortFrom(config.vault, vaultFor),
+    },
+    credentialsFor: (t) => remediationCredentialsFor(config, t),
+    notifier: alerts.remediationNotices,
+    leaseMs,
+  });
   const orchestrator = new ScanOrchestrator({
     scans,
     sources,
@@ -212,8 +221,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     scans,
     sources,
     orchestrator,
+    remediation,
+    executor: new ActionExecutor(remediation),
+    people: new ActionPeople(remediation),
     async close() {
       pool?.destroy();
+      remediationPool?.destroy();
+      for (const v of remediationVault.values()) v.close?.();
       for (const v of vaultClients.values()) v.close?.();
       redis.disconnect();
     },

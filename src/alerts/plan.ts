@@ -47,7 +47,8 @@ export interface AlertPlan {
   pagedRemove: string[];
 }
 
-const msgId = (...parts: string[]) => `msg_${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32)}`;
+export const msgId = (...parts: string[]) =>
+  `msg_${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32)}`;
 
 const silenceActive = (s: SilenceRule, now: Date) => new Date(s.expires).getTime() > now.getTime();
 
@@ -107,8 +108,8 @@ function inhibitedBy(
   return null;
 }
 
-function routeFor(
-  item: AlertItem,
+export function routeFor(
+  item: Pick<AlertItem, 'severity' | 'owner' | 'agentId' | 'environment' | 'policy' | 'policies'>,
   routes: readonly AlertRoute[],
   sinkTypes: ReadonlyMap<string, string>,
 ): { page: string[]; digest: string[] } {

@@ -23,6 +23,7 @@ import { computeOnce, firstWriterWins } from '../util/compute-once.js';
 import type { AlertsConfig } from './config.js';
 import { driftItems, findingItems, pagingClass } from './items.js';
 import { type AlertPlan, planAlerts } from './plan.js';
+import { RemediationNotices } from './remediation-notices.js';
 import type { Notification, Sink, SinkResult } from './types.js';
 
 export interface Delivery {
@@ -64,6 +65,24 @@ export class AlertService {
   }
 
   private key = (s: string) => `${this.d.prefix}:alerts:${s}`;
+
+  private notices: RemediationNotices | null = null;
+
+  /**
+   * Remediation's alert transitions (remediation-notices.ts), one per service: main.ts hands it to
+   * RemediationService as its notifier, queue/runtime.ts binds it to the delivery queues.
+   */
+  get remediationNotices(): RemediationNotices {
+    this.notices ??= new RemediationNotices({
+      redis: this.d.redis,
+      config: this.d.config,
+      clock: this.d.clock,
+      notificationKey: (id) => this.key(`n:${id}`),
+      ttlSeconds: TTL_S,
+      ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
+    });
+    return this.notices;
+  }
 
   /** Plan a scan's alerts (once) and return the notifications to deliver. */
   async planScan(scanId: string): Promise<Notification[]> {

@@ -6,8 +6,41 @@
  */
 import type { Severity } from '../policy/types.js';
 
-/** `merged`: a finding from before collapsing became part of another (its page, if any, resolves). */
-export type AlertTransition = 'opened' | 'reopened' | 'escalated' | 'resolved' | 'merged' | 'privilege-drift' | 'test';
+/**
+ * `merged`: a finding from before collapsing became part of another (its page, if any, resolves).
+ * `action-*`: a remediation action settled (done or already done, failed, cancelled by the live
+ * re-check, held at execution); `batch-held`: a blast-radius cap held a policy's whole batch
+ * (remediation-notices.ts).
+ */
+export type AlertTransition =
+  | 'opened'
+  | 'reopened'
+  | 'escalated'
+  | 'resolved'
+  | 'merged'
+  | 'privilege-drift'
+  | 'test'
+  | 'action-done'
+  | 'action-failed'
+  | 'action-cancelled'
+  | 'action-held'
+  | 'batch-held';
+
+/** What remediation did (or held), on `action-*` and `batch-held` items. Ids and counts only, never a secret. */
+export interface RemediationNote {
+  /** The plan, or null for a held batch. */
+  planId: string | null;
+  /** The action type (a held batch: its distinct action types, comma-separated). */
+  action: string;
+  /** The record's attempt (null for a held batch). */
+  attempt: number | null;
+  outcome: 'done' | 'already-done' | 'failed' | 'cancelled' | 'held' | 'batch-held';
+  /** The executor's detail, or the cap's reason. Untrusted: sinks escape it. */
+  detail: string;
+  /** A held batch: how many plans the cap held, and the first of their credential ids. */
+  plans?: number;
+  credentials?: string[];
+}
 
 export interface AlertItem {
   /** Stable per transition: `<transition>:<fingerprint>`; the same transition never yields two ids. */
@@ -49,16 +82,19 @@ export interface AlertItem {
   scanId: string;
   /** ISO time of the transition. */
   at: string;
+  /** Present on remediation items only. */
+  remediation?: RemediationNote;
 }
 
-export type NotificationMode = 'page' | 'digest' | 'test';
+/** change: context for on-call that notifies no one (a PagerDuty Change Event), one item. */
+export type NotificationMode = 'page' | 'digest' | 'change' | 'test';
 
 export interface Notification {
   /** Stable id: the Standard Webhooks `webhook-id` and the delivery's idempotency key. */
   id: string;
   sink: string;
   mode: NotificationMode;
-  /** page: exactly one item; digest: the owner's items for one scan. */
+  /** page and change: exactly one item; digest: the owner's items for one scan (a remediation notice: one). */
   items: AlertItem[];
   /** The owner team the digest is for (null: unowned), and the scan it covers. */
   group: { owner: string | null; scanId: string };

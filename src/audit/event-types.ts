@@ -28,6 +28,20 @@ export const AUDIT_EVENT_TYPES = {
   'alert.silenced': 'an alert item was silenced',
   'alert.inhibited': 'an alert item was inhibited by another',
   'silence.expired': 'a silence passed its expiry',
+  'action.planned':
+    'remediation planned an action and the guardrails decided: allow, hold, deny or dry-run, with reasons',
+  'action.intent': 'an action is about to run (written before anything is touched; no intent, no action)',
+  'action.checked': 'the live re-check before acting: the facts still hold, and the pre-state rollback restores',
+  'action.result':
+    'an action finished: done, already done, cancelled (facts changed) or failed, with pre- and post-state',
+  'action.rollback-intent': 'a person asked for a rollback: written before the backend is touched',
+  'action.rolled-back': 'a person rolled an action back to its recorded pre-state',
+  'approval.granted': 'a person approved a held action',
+  'approval.denied': 'a person denied a held action',
+  'remediation.paused': 'a person pulled the kill switch: no action starts until resumed',
+  'remediation.resumed': 'a person released the kill switch',
+  'breaker.tripped': 'the remediation error rate passed its threshold: remediation paused until a person resets it',
+  'breaker.reset': 'a person reset the remediation circuit breaker',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;

@@ -176,7 +176,10 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
         }
         const mirror = this.opts.mirror;
         let synced: Promise<void>;
-        if (mirror && recorded.some((r) => r.appended)) {
+        // A deduplicated event (a retry's) may be in Redis but not yet in the file, if the writer
+        // that appended it died before its sync: every batch syncs, so a caller that acts on a
+        // resolved append always finds the event in both copies.
+        if (mirror && recorded.length > 0) {
           synced = mirror.sync(this).then(
             () => settle(batch, recorded),
             (err: unknown) => settle(batch, recorded, err),

@@ -3,6 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { registerActions } from './commands/actions.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEvaluation } from './commands/evaluation.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerEvaluation(program, io, exit);
   registerPolicy(program, io, exit);
   registerAlerts(program, io, exit);
+  registerActions(program, io, exit);
   return program;
 }
 

@@ -5,6 +5,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { AlertsSchema } from '../alerts/config.js';
+import { RemediationSchema } from '../remediation/config.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const roleArn = z
@@ -26,12 +27,20 @@ const cron = z.string().refine(
   { message: 'is not a valid cron expression (5 or 6 fields, UTC)' },
 );
 
-export const AwsAccountSchema = z.strictObject({
-  id: accountId,
-  name: z.string().optional(),
-  roleArn: roleArn.optional(),
-  externalId: z.string().min(2).optional(),
-});
+export const AwsAccountSchema = z
+  .strictObject({
+    id: accountId,
+    name: z.string().optional(),
+    roleArn: roleArn.optional(),
+    externalId: z.string().min(2).optional(),
+    /** The write role remediation assumes in this account; absent: no remediation in this account. */
+    remediationRoleArn: roleArn.optional(),
+  })
+  .refine((a) => !a.remediationRoleArn || a.remediationRoleArn.split(':')[4] === a.id, {
+    message:
+      'must be a role in this same account (its ARN names another account): remediation acts only where it was detected',
+    path: ['remediationRoleArn'],
+  });
 
 export const AwsSchema = z.strictObject({
   endpoint: url.optional(),
@@ -51,6 +60,8 @@ export const VaultClusterSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
   address: url,
   token: z.string().min(1),
+  /** The token remediation acts with (revoke, destroy); absent: no remediation on this cluster. */
+  remediationToken: z.string().min(1).optional(),
   namespaces: z.union([z.array(z.string()).min(1), z.strictObject({ discover: z.literal(true) })]).default(['root']),
   approleMounts: z.array(z.string()).default(['approle']),
   leasePrefixes: z
@@ -132,6 +143,7 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   // prefault: an absent section is parsed as {} so every alerting default applies.
   alerts: AlertsSchema.prefault({}),
+  remediation: RemediationSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -144,6 +156,14 @@ export const SECRET_KEY_PATHS: ReadonlyArray<(value: unknown) => (string | numbe
   (v) => {
     const vault = (v as { vault?: unknown[] }).vault;
     return Array.isArray(vault) ? vault.map((_c, i) => ['vault', i, 'token']) : [];
+  },
+  (v) => {
+    const vault = (v as { vault?: unknown[] }).vault;
+    return Array.isArray(vault)
+      ? vault.flatMap((c, i) =>
+          c && typeof c === 'object' && 'remediationToken' in c ? [['vault', i, 'remediationToken']] : [],
+        )
+      : [];
   },
   () => [['audit', 'hmacKey']],
   (v) => {

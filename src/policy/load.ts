@@ -6,11 +6,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
+import { actionNames, getActionType, NOT_YET_AVAILABLE } from '../actions/index.js';
 import { located, readYaml, type YamlSource } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { INPUT_LIMITS } from '../limits.js';
 import type { CredentialKind } from '../model/credential.js';
-import { ACTIONS, actionSpec } from './actions.js';
 import type { Policy, PolicyException, PolicySet } from './model.js';
 import { getRuleType, ruleTypes } from './rules/index.js';
 import { SEVERITIES } from './types.js';
@@ -85,8 +85,6 @@ function check<T>(src: YamlSource, path: PropertyKey[], schema: z.ZodType<T>, va
 function parsePolicy(src: YamlSource, i: number, raw: unknown): Policy {
   const at: PropertyKey[] = ['policies', i];
   const p = check(src, at, PolicySchema, raw);
-  if (p.mode === 'enforce')
-    fail(src, [...at, 'mode'], 'enforce is not available yet (remediation arrives in a later release); use observe');
   const rules = p.rules.map((r, j) => {
     const { type, ...params } = r;
     const rt = getRuleType(type);
@@ -112,13 +110,19 @@ function parsePolicy(src: YamlSource, i: number, raw: unknown): Policy {
   });
   const remediation = p.remediation.map((r, j) => {
     const { action, ...params } = typeof r === 'string' ? { action: r } : r;
-    const spec = actionSpec(action);
-    if (!spec)
-      fail(
-        src,
-        [...at, 'remediation', j],
-        `unknown action "${action}" (valid: ${ACTIONS.map((a) => a.name).join(', ')})`,
-      );
+    const type = getActionType(action);
+    const spec = type ?? NOT_YET_AVAILABLE.get(action);
+    if (!spec) fail(src, [...at, 'remediation', j], `unknown action "${action}" (valid: ${actionNames().join(', ')})`);
+    if (type && type.kinds.length > 0 && p.resource.kinds) {
+      // Several actions may share a multi-kind policy (each acts on its own kinds); one that can
+      // act on none of the policy's kinds could never run.
+      if (!p.resource.kinds.some((k) => type.kinds.includes(k as CredentialKind)))
+        fail(
+          src,
+          [...at, 'remediation', j],
+          `action "${action}" acts only on ${type.kinds.join(', ')}, and this policy selects ${p.resource.kinds.join(', ')}`,
+        );
+    }
     return { action, params: check(src, [...at, 'remediation', j], spec.schema, params) };
   });
   return {

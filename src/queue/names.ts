@@ -8,10 +8,17 @@
  *                                                    scan timeout, promoted when the last unit reports)
  *   evaluate   evaluate    {scanId}                  policies × inventory → findings, transitions, scores; plans alerts
  *   alert-<sink> deliver {notificationId}           one notification to one sink (own queue: own rate limit)
+ *   remediate  remediate   {planId}                  one action under guardrails (remediation/executor.ts)
  */
 import { jobId } from '../model/ids.js';
 
-export const QueueNames = { scan: 'scan', discover: 'discover', inventory: 'inventory', evaluate: 'evaluate' } as const;
+export const QueueNames = {
+  scan: 'scan',
+  discover: 'discover',
+  inventory: 'inventory',
+  evaluate: 'evaluate',
+  remediate: 'remediate',
+} as const;
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 
 export const JobNames = {
@@ -20,6 +27,7 @@ export const JobNames = {
   finalize: 'finalize',
   evaluate: 'evaluate',
   deliver: 'deliver',
+  remediate: 'remediate',
 } as const;
 
 /** One delivery queue per sink, so each sink gets its own rate limit (BullMQ limiters are per queue). */
@@ -46,6 +54,9 @@ export interface EvaluatePayload {
 export interface DeliverPayload {
   notificationId: string;
 }
+export interface RemediatePayload {
+  planId: string;
+}
 
 export const SCHEDULER_ID = 'discover-schedule';
 
@@ -55,6 +66,7 @@ export const ids = {
   finalize: (scanId: string) => jobId('inventory', scanId),
   evaluate: (scanId: string) => jobId('evaluate', scanId),
   deliver: (notificationId: string) => jobId('alert', notificationId),
+  remediate: (planId: string) => jobId('remediate', planId),
 };
 
 /** A scan id from the scheduler's deterministic job id (`repeat:<scheduler>:<millis>`), so a replayed tick is the same scan. */

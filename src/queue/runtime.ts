@@ -5,6 +5,7 @@
 import { Queue } from 'bullmq';
 import type { App } from '../main.js';
 import { RedisErrorLog } from './connection.js';
+import { queueDeliveries } from './deliveries.js';
 import {
   alertQueueName,
   type DeliverPayload,
@@ -12,7 +13,9 @@ import {
   type EvaluatePayload,
   type FinalizePayload,
   ids,
+  JobNames,
   QueueNames,
+  type RemediatePayload,
   type StartScanPayload,
 } from './names.js';
 
@@ -21,6 +24,7 @@ export interface Queues {
   discover: Queue<DiscoverPayload>;
   inventory: Queue<FinalizePayload>;
   evaluate: Queue<EvaluatePayload>;
+  remediate: Queue<RemediatePayload>;
   /** Sink name → its delivery queue. */
   alerts: Map<string, Queue<DeliverPayload>>;
 }
@@ -75,8 +79,21 @@ export function createQueues(app: App): Queues {
     discover: queue<DiscoverPayload>(QueueNames.discover),
     inventory: queue<FinalizePayload>(QueueNames.inventory),
     evaluate: queue<EvaluatePayload>(QueueNames.evaluate),
+    remediate: queue<RemediatePayload>(QueueNames.remediate),
     alerts: new Map(app.config.alerts.sinks.map((s) => [s.name, queue<DeliverPayload>(alertQueueName(s.name))])),
   };
+  // A replayed or retried plan is the same job (remediate/<plan id>): queued once, run once.
+  app.remediation.setEnqueue(async (planIds) => {
+    await q.remediate.addBulk(
+      planIds.map((planId) => ({
+        name: JobNames.remediate,
+        data: { planId },
+        opts: { jobId: ids.remediate(planId), attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+      })),
+    );
+  });
+  // Remediation's alert transitions go out on the sinks' own delivery queues (deterministic job ids).
+  app.alerts.remediationNotices.setEnqueue((notes) => queueDeliveries(q.alerts, notes, app.config.alerts.delivery));
   app.orchestrator.setCompletionHook(async (scanId) => {
     const job = await q.inventory.getJob(ids.finalize(scanId));
     if (!job) return;
@@ -95,6 +112,7 @@ export async function closeQueues(q: Queues): Promise<void> {
     q.discover.close(),
     q.inventory.close(),
     q.evaluate.close(),
+    q.remediate.close(),
     ...[...q.alerts.values()].map((a) => a.close()),
   ]);
 }

@@ -3,7 +3,9 @@
  * middle of discover, finalize and evaluate (test/support/fault-harness.ts), a standby or a
  * restarted worker picks the job up, and afterwards the audit chain verifies, no transition was
  * audited twice or lost, the stored state equals the replayed audit trail, the scan finished
- * (complete, or honestly partial) and was evaluated, and a clean re-scan changes nothing.
+ * (complete, or honestly partial) and was evaluated, a clean re-scan changes nothing, and a
+ * finalize or evaluation killed while holding the inventory lease leaves no lock that outlives it
+ * (it lapses within worker.leaseSeconds; fault-phases.ts leaseProbe).
  *
  * CW_FAULT_TRIALS (default 6: 2 per phase) sets the number of kill trials, CW_FAULT_SEED the seed
  * (random otherwise; every failure message names it), CW_FAULT_USERS the agent users per account.

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { cliError, runCli } from './fault-procs.js';
+import { type CliResult, cliError } from './fault-procs.js';
 import { compareState, type ReplayEvent, type ReplayRule, replayAudit, type Violation } from './fault-replay.js';
 
 /** Every audit event in the Redis stream (`<prefix>:audit:events`, field `e`), from `fromSeq`. */
@@ -52,6 +52,8 @@ export interface TrialContext {
   replayRules: readonly ReplayRule[];
   /** The whole audit stream, read once per call. */
   events(): Promise<ReplayEvent[]>;
+  /** Runs `credwarden --config <configPath> <args>` as the trial's workers run (the same ChildOptions). */
+  cli(args: string[], timeoutMs: number): Promise<CliResult>;
   note(s: string): void;
 }
 
@@ -80,7 +82,7 @@ export const auditVerifyCheck: InvariantCheck = {
   name: 'audit-verify',
   async run(ctx) {
     const name = 'audit-verify';
-    const r = await runCli(ctx.configPath, ['audit', 'verify', '--json'], 60_000);
+    const r = await ctx.cli(['audit', 'verify', '--json'], 60_000);
     const out: Violation[] = [];
     type Entry = {
       where: string;
@@ -171,7 +173,7 @@ export const secondScanCheck: InvariantCheck = {
     const known = new Set(problems(priorEvents, await storedState(ctx), ctx.replayRules));
     if (!ctx.finished)
       ctx.note('the first scan never finished: the second scan ran anyway, checked for duplicates only');
-    const r = await runCli(ctx.configPath, ['scan', '--once', '--json'], ctx.finished ? 120_000 : 60_000);
+    const r = await ctx.cli(['scan', '--once', '--json'], ctx.finished ? 120_000 : 60_000);
     const out: Violation[] = [];
     if (r.code !== 0) out.push(v(name, `scan --once: ${cliError(r)}`));
     const events = await ctx.events();

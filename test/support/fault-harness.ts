@@ -18,8 +18,10 @@
  * A control trial (no kill) runs first: it must pass too, and it calibrates each phase's duration
  * and audit events so the kill points are drawn from inside the phases.
  *
- * Pluggable: `phases` (PhaseSpec), `checks` (InvariantCheck), `replayRules` (ReplayRule), `config`
- * (extra credwarden.yaml keys, e.g. remediation settings).
+ * Pluggable: `phases` (PhaseSpec, with an optional onKilled probe), `checks` (InvariantCheck),
+ * `replayRules` (ReplayRule), `config` (extra credwarden.yaml keys, e.g. remediation settings),
+ * `child` (Node flags and environment for every credwarden process), `beforeTrial` (e.g. re-seed
+ * the estate), `settle` (what must be finished besides the scan, e.g. every queued action).
  *
  * Cleanup: children are SIGKILLed at the end of each trial, on close() and at process exit; each
  * trial's prefix is deleted; its directory (config, audit file, worker logs, under .cw/fault/) is
@@ -37,20 +39,31 @@ import type { FaultEstate } from './fault-estate.js';
 import {
   DEFAULT_PHASES,
   type KillPlan,
+  type KillProbe,
   type PhaseCalibration,
   type PhaseSpec,
   type Rng,
   seededRng,
   trialSeed,
 } from './fault-phases.js';
-import { type Child, cliError, ROOT, runCli, startChild, stopChild } from './fault-procs.js';
-import type { ReplayEvent, ReplayRule, Violation } from './fault-replay.js';
+import { type Child, type ChildOptions, cliError, ROOT, runCli, startChild, stopChild } from './fault-procs.js';
+import type { ReplayRule, Violation } from './fault-replay.js';
+import {
+  EventCounter,
+  failedJobs,
+  jobFailures,
+  type PhaseWindow,
+  type Snapshot,
+  scanDone,
+  Watch,
+} from './fault-watch.js';
 import { deleteByPrefix, REDIS_URL } from './redis.js';
 
 export { DEFAULT_CHECKS, type InvariantCheck, type TrialContext } from './fault-checks.js';
-export { DEFAULT_PHASES, type KillPlan, PHASES, type PhaseSpec } from './fault-phases.js';
-export { ensureBuilt } from './fault-procs.js';
-export { formatCalibration, formatSummary, formatTrial, reportViolations } from './fault-report.js';
+export { DEFAULT_PHASES, type KillPlan, type KillProbe, PHASES, type PhaseSpec } from './fault-phases.js';
+export { type ChildOptions, ensureBuilt } from './fault-procs.js';
+export { formatCalibration, formatSummary, formatTrial, reportViolations, stepCounts } from './fault-report.js';
+export type { PhaseWindow } from './fault-watch.js';
 
 const QUEUES = ['scan', 'discover', 'inventory', 'evaluate'];
 /** Queues whose job failing for good means the scan can no longer finish (a discover unit is recorded as failed instead). */
@@ -72,14 +85,15 @@ export interface KillRecord {
   msIntoPhase: number;
   /** Counted events (the phase's countEvents) between phase start and the worker's death. */
   eventsIntoPhase: number;
+  /** What the phase's onKilled probe found right after the kill (its violations are the trial's). */
+  probe?: KillProbe;
 }
 
-export interface PhaseWindow {
-  /** ms after the scan was queued, first and last seen active, and the audit seq then. */
-  enterAt: number;
-  exitAt: number;
-  enterSeq: number;
-  exitSeq: number;
+/** Besides the scan, what must be finished before the checks run (e.g. every queued action). */
+export interface SettleCondition {
+  name: string;
+  /** null: settled; else what is still pending. `stuck`: it can no longer settle (ends the wait). */
+  pending(redis: Redis, prefix: string, scanId: string): Promise<{ pending: string | null; stuck?: string }>;
 }
 
 export interface TrialResult {
@@ -122,6 +136,11 @@ export interface HarnessOptions {
   config?: Record<string, unknown>;
   /** Keep a failed trial's directory (config, audit file, worker logs). */
   keepFailed?: boolean;
+  /** Node flags and environment for every credwarden process the harness and its checks start. */
+  child?: ChildOptions;
+  /** Awaited before each trial's first worker starts (e.g. re-seed moto). */
+  beforeTrial?: (t: { index: number; prefix: string; configPath: string; auditFile: string }) => Promise<void>;
+  settle?: SettleCondition;
 }
 
 export interface FaultReport {
@@ -135,17 +154,13 @@ export interface FaultReport {
   durationMs: number;
 }
 
-interface Snapshot {
-  at: number;
-  seq: number;
-  active: Record<string, string[]>;
-}
-
 interface TrialFiles {
   dir: string;
   configPath: string;
   auditFile: string;
 }
+
+type OptionalKeys = 'config' | 'beforeTrial' | 'settle';
 
 const v = (check: string, detail: string): Violation => ({ check, detail });
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -156,7 +171,7 @@ export class FaultHarness {
   private readonly children = new Set<Child>();
   private readonly prefixes = new Set<string>();
   private readonly runId = randomUUID().slice(0, 8);
-  private readonly o: Required<Omit<HarnessOptions, 'config'>> & Pick<HarnessOptions, 'config'>;
+  private readonly o: Required<Omit<HarnessOptions, OptionalKeys>> & Pick<HarnessOptions, OptionalKeys>;
   private readonly queues: string[];
   private closed = false;
 
@@ -175,6 +190,7 @@ export class FaultHarness {
       checks: DEFAULT_CHECKS,
       replayRules: [],
       keepFailed: false,
+      child: {},
       ...(defined as unknown as HarnessOptions),
     };
     this.queues = [...new Set([...QUEUES, ...this.o.phases.flatMap((p) => p.queues)])];
@@ -262,10 +278,11 @@ export class FaultHarness {
     };
     const workers: Child[] = [];
     try {
+      await this.o.beforeTrial?.({ index, prefix, configPath: files.configPath, auditFile: files.auditFile });
       const a = this.worker('A', files, workers);
       await a.ready;
       if (!phase) this.standbys(files, workers);
-      const q = await runCli(files.configPath, ['scan', '--json'], 30_000);
+      const q = await runCli(files.configPath, ['scan', '--json'], 30_000, this.o.child);
       if (q.code !== 0) throw new Error(`scan --json: ${cliError(q)}`);
       r.scanId = (JSON.parse(q.stdout) as { scanId: string }).scanId;
       const watch = new Watch(this.redis, prefix, this.queues, Date.now());
@@ -282,13 +299,13 @@ export class FaultHarness {
       r.finished = outcome.finished;
       r.status = outcome.status;
       if (outcome.finished) r.timeline.finishedAt = Date.now() - watch.origin;
-      else r.violations.push(v('scan-finished', outcome.reason));
+      else r.violations.push(v(outcome.check ?? 'scan-finished', outcome.reason));
       r.auditEvents = Number((await this.redis.hget(`${prefix}:audit:head`, 'seq')) ?? 0);
       await Promise.all(workers.map((w) => stopChild(w, 8_000)));
-      for (const f of await failedJobs(this.redis, prefix))
+      for (const f of await failedJobs(this.redis, prefix, this.queues))
         r.notes.push(`${f.queue} job ${f.id} failed for good: ${f.reason}`);
       for (const w of workers) r.notes.push(...jobFailures(w));
-      r.violations.push(...(await this.check(r, files)));
+      r.violations.push(...(r.kill?.probe?.violations ?? []), ...(await this.check(r, files)));
     } catch (err) {
       r.violations.push(v('harness', `trial crashed: ${message(err)}`));
     } finally {
@@ -340,7 +357,7 @@ export class FaultHarness {
     // A test that timed out has closed the harness while a trial still runs: start nothing more.
     if (this.closed) throw new Error('the harness was closed');
     const args = ['--config', files.configPath, 'worker', '--no-schedule'];
-    const c = startChild(label, args, join(files.dir, `worker-${label}.log`));
+    const c = startChild(label, args, join(files.dir, `worker-${label}.log`), this.o.child);
     this.children.add(c);
     workers.push(c);
     return c;
@@ -364,7 +381,7 @@ export class FaultHarness {
     const enterBy = Date.now() + 60_000;
     let s = await watch.poll();
     while (!inPhase(s)) {
-      if (Date.now() > enterBy || (await scanDone(this.redis, r.prefix, r.scanId))) {
+      if (Date.now() > enterBy || (await this.allDone(r.prefix, r.scanId))) {
         r.missed = `phase ${phase.name} was never seen active`;
         return undefined;
       }
@@ -373,18 +390,31 @@ export class FaultHarness {
     }
     const enter = s;
     this.standbys(files, workers);
-    const counter = new EventCounter(this.redis, r.prefix, enter.seq, phase.countEvents);
+    const filter = plan.kind === 'events' ? (plan.filter ?? phase.countEvents) : phase.countEvents;
+    const counter = new EventCounter(this.redis, r.prefix, enter.seq, filter);
     for (;;) {
       if (plan.kind === 'delay' && s.at - enter.at >= plan.ms) break;
       if (plan.kind === 'events' && (await counter.count(s.seq)) >= plan.n) break;
+      if (plan.kind === 'signal' && plan.fired()) break;
       if (!inPhase(s)) break; // the phase ended first: kill now, recorded as not landed
       await sleep(this.o.pollMs);
       s = await watch.poll();
     }
     a.proc.kill('SIGKILL');
     await a.exited;
+    const killedAt = Date.now();
     const post = await watch.poll();
     this.worker('A2', files, workers);
+    const probe = await phase
+      .onKilled?.({
+        redis: this.redis,
+        prefix: r.prefix,
+        active: post.active,
+        seqAtKill: post.seq,
+        killedAt,
+        leaseMs: this.o.leaseSeconds * 1000,
+      })
+      .catch((err: unknown): KillProbe => ({ violations: [v('kill-probe', `probe crashed: ${message(err)}`)] }));
     return {
       phase: phase.name,
       plan,
@@ -396,6 +426,7 @@ export class FaultHarness {
       msAtDecision: s.at - enter.at,
       msIntoPhase: post.at - enter.at,
       eventsIntoPhase: await counter.count(post.seq),
+      ...(probe ? { probe } : {}),
     };
   }
 
@@ -404,15 +435,19 @@ export class FaultHarness {
     prefix: string,
     deadline: number,
     watch: Watch,
-  ): Promise<{ finished: boolean; status: string | undefined; reason: string }> {
+  ): Promise<{ finished: boolean; status: string | undefined; reason: string; check?: string }> {
     let lastFailedCheck = 0;
     for (;;) {
       const [status, evaluation] = await this.redis.hmget(`${prefix}:scan:${scanId}`, 'status', 'evaluation');
       const where = `status ${status ?? 'missing'}, evaluation ${evaluation ? 'present' : 'missing'}`;
-      if ((status === 'complete' || status === 'partial') && evaluation) return { finished: true, status, reason: '' };
+      if ((status === 'complete' || status === 'partial') && evaluation) {
+        const unsettled = await this.waitSettled(scanId, prefix, deadline, watch);
+        if (!unsettled) return { finished: true, status, reason: '' };
+        return { finished: false, status, reason: unsettled, check: this.o.settle?.name ?? 'settled' };
+      }
       if (Date.now() - lastFailedCheck > 250) {
         lastFailedCheck = Date.now();
-        const stuck = (await failedJobs(this.redis, prefix)).filter((f) => TERMINAL_QUEUES.has(f.queue));
+        const stuck = (await failedJobs(this.redis, prefix, QUEUES)).filter((f) => TERMINAL_QUEUES.has(f.queue));
         if (stuck.length) {
           const why = stuck.map((f) => `${f.queue} job ${f.id} failed for good: ${f.reason}`).join('; ');
           return {
@@ -431,6 +466,27 @@ export class FaultHarness {
     }
   }
 
+  /** The scan finished and (with a settle condition) nothing it started is pending. */
+  private async allDone(prefix: string, scanId: string): Promise<boolean> {
+    if (!(await scanDone(this.redis, prefix, scanId))) return false;
+    return !this.o.settle || (await this.o.settle.pending(this.redis, prefix, scanId)).pending === null;
+  }
+
+  /** Waits for the settle condition (after the scan finished); null once settled, else why not. */
+  private async waitSettled(scanId: string, prefix: string, deadline: number, watch: Watch): Promise<string | null> {
+    const c = this.o.settle;
+    if (!c) return null;
+    for (;;) {
+      const p = await c.pending(this.redis, prefix, scanId);
+      if (p.pending === null) return null;
+      if (p.stuck) return `${c.name}: can no longer settle: ${p.stuck}`;
+      if (Date.now() > deadline)
+        return `${c.name}: not settled within ${Math.round(this.o.finishTimeoutMs / 1000)} s: ${p.pending}`;
+      await watch.poll();
+      await sleep(20);
+    }
+  }
+
   private async check(r: TrialResult, files: TrialFiles): Promise<Violation[]> {
     const ctx: TrialContext = {
       index: r.index,
@@ -442,6 +498,7 @@ export class FaultHarness {
       finished: r.finished,
       replayRules: this.o.replayRules,
       events: () => readAuditEvents(this.redis, r.prefix),
+      cli: (args, timeoutMs) => runCli(files.configPath, args, timeoutMs, this.o.child),
       note: (s) => r.notes.push(s),
     };
     const out: Violation[] = [];
@@ -453,84 +510,5 @@ export class FaultHarness {
       }
     }
     return out;
-  }
-}
-
-async function scanDone(redis: Redis, prefix: string, scanId: string): Promise<boolean> {
-  const [status, evaluation] = await redis.hmget(`${prefix}:scan:${scanId}`, 'status', 'evaluation');
-  return (status === 'complete' || status === 'partial') && !!evaluation;
-}
-
-/** Jobs in any queue's failed set (all attempts spent, or stalled too often), with BullMQ's reason. */
-async function failedJobs(redis: Redis, prefix: string): Promise<{ queue: string; id: string; reason: string }[]> {
-  const out: { queue: string; id: string; reason: string }[] = [];
-  for (const q of QUEUES) {
-    for (const id of await redis.zrange(`${prefix}:bull:${q}:failed`, 0, -1)) {
-      const [reason, attempts] = await redis.hmget(`${prefix}:bull:${q}:${id}`, 'failedReason', 'atm');
-      out.push({ queue: q, id, reason: `${reason ?? '?'} (attempts made: ${attempts ?? '?'})` });
-    }
-  }
-  return out;
-}
-
-/** "job failed" lines a worker logged (each failed attempt of a job shows up here). */
-function jobFailures(c: Child): string[] {
-  return c
-    .messages()
-    .filter((m) => m.msg === 'job failed')
-    .map((m) => `worker ${c.label}: ${String(m.queue)} job ${String(m.jobId)} attempt failed: ${String(m.err)}`);
-}
-
-/** Polls the active lists and the audit head; records per queue when it was first and last seen active. */
-class Watch {
-  readonly windows: Record<string, PhaseWindow> = {};
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly queues: readonly string[],
-    readonly origin: number,
-  ) {}
-
-  async poll(): Promise<Snapshot> {
-    const p = this.redis.pipeline();
-    for (const q of this.queues) p.lrange(`${this.prefix}:bull:${q}:active`, 0, -1);
-    p.hget(`${this.prefix}:audit:head`, 'seq');
-    const res = (await p.exec()) ?? [];
-    const s: Snapshot = { at: Date.now(), seq: Number(res[this.queues.length]?.[1] ?? 0), active: {} };
-    for (const [i, q] of this.queues.entries()) {
-      const ids = (res[i]?.[1] as string[] | null) ?? [];
-      s.active[q] = ids;
-      if (!ids.length) continue;
-      const t = s.at - this.origin;
-      const w = this.windows[q];
-      if (!w) this.windows[q] = { enterAt: t, exitAt: t, enterSeq: s.seq, exitSeq: s.seq };
-      else Object.assign(w, { exitAt: t, exitSeq: s.seq });
-    }
-    return s;
-  }
-}
-
-/** Counts audit events after `fromSeq`: by seq, or by reading the stream when a filter is given. */
-class EventCounter {
-  private readSeq: number;
-  private matched = 0;
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly fromSeq: number,
-    private readonly filter?: (e: ReplayEvent) => boolean,
-  ) {
-    this.readSeq = fromSeq;
-  }
-
-  async count(headSeq: number): Promise<number> {
-    if (!this.filter) return headSeq - this.fromSeq;
-    if (headSeq > this.readSeq) {
-      for (const e of await readAuditEvents(this.redis, this.prefix, this.readSeq + 1)) {
-        if (this.filter(e)) this.matched++;
-        this.readSeq = e.seq;
-      }
-    }
-    return this.matched;
   }
 }

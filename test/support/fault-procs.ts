@@ -5,7 +5,8 @@
  * - a child that cannot be spawned resolves as exited (code null) instead of throwing an unhandled
  *   'error' event;
  * - runCli() never hangs: the child is SIGKILLed after its timeout (timedOut: true).
- * Children get a minimal environment: PATH, HOME, TMPDIR and moto's dummy AWS credentials.
+ * Children get a minimal environment: PATH, HOME, TMPDIR and moto's dummy AWS credentials, plus
+ * what ChildOptions adds (Node flags such as a `--import` preload, environment variables).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
@@ -37,7 +38,13 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-function childEnv(): NodeJS.ProcessEnv {
+/** Extra Node flags (before the script) and environment variables for a child. */
+export interface ChildOptions {
+  nodeArgs?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
+function childEnv(extra: ChildOptions['env']): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -46,13 +53,17 @@ function childEnv(): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extra,
   };
 }
 
-function spawnCli(args: string[]): { proc: ChildProcess; exited: Promise<Exit>; spawnError: () => Error | undefined } {
-  const proc = spawn(process.execPath, [CLI, ...args], {
+function spawnCli(
+  args: string[],
+  opts: ChildOptions = {},
+): { proc: ChildProcess; exited: Promise<Exit>; spawnError: () => Error | undefined } {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
     cwd: ROOT,
-    env: childEnv(),
+    env: childEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
@@ -72,8 +83,8 @@ function spawnCli(args: string[]): { proc: ChildProcess; exited: Promise<Exit>; 
 }
 
 /** Starts `node dist/src/cli/main.js <args>` as a long-running process, its output in `logFile`. */
-export function startChild(label: string, args: string[], logFile: string): Child {
-  const { proc, exited, spawnError } = spawnCli(args);
+export function startChild(label: string, args: string[], logFile: string, opts: ChildOptions = {}): Child {
+  const { proc, exited, spawnError } = spawnCli(args, opts);
   const log = createWriteStream(logFile, { flags: 'a' });
   const messages: Record<string, unknown>[] = [];
   let partial = '';
@@ -125,9 +136,14 @@ export interface CliResult {
 }
 
 /** Runs `credwarden --config <configPath> <args>` once; SIGKILLed after timeoutMs. */
-export async function runCli(configPath: string, args: string[], timeoutMs: number): Promise<CliResult> {
+export async function runCli(
+  configPath: string,
+  args: string[],
+  timeoutMs: number,
+  opts: ChildOptions = {},
+): Promise<CliResult> {
   const t0 = Date.now();
-  const { proc, exited, spawnError } = spawnCli(['--config', configPath, ...args]);
+  const { proc, exited, spawnError } = spawnCli(['--config', configPath, ...args], opts);
   let stdout = '';
   let stderr = '';
   let timedOut = false;

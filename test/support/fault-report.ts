@@ -12,7 +12,8 @@ export function formatTrial(r: TrialResult): string {
     const where = k.landed ? 'landed in' : 'MISSED (after)';
     kill =
       `; kill ${describePlan(k.plan)}: ${where} ${k.phase} at ${k.msIntoPhase} ms / ${k.eventsIntoPhase} events ` +
-      `(decided at ${k.msAtDecision} ms, audit seq ${k.seqAtDecision} → ${k.seqAtKill} at death; active ${JSON.stringify(k.activeAtKill)})`;
+      `(decided at ${k.msAtDecision} ms, audit seq ${k.seqAtDecision} → ${k.seqAtKill} at death; active ${JSON.stringify(k.activeAtKill)})` +
+      (k.probe?.steps?.length ? `; in flight: ${k.probe.steps.join(', ')}` : '');
   } else if (r.missed) kill = `; no kill: ${r.missed}`;
   const t = r.timeline;
   const times = [
@@ -27,7 +28,7 @@ export function formatTrial(r: TrialResult): string {
       `${r.auditEvents} audit events, scan ${r.status ?? '-'}${kill}`,
   ];
   for (const x of r.violations) lines.push(`    ✗ [${x.check}] ${x.detail}`);
-  for (const n of new Set(r.notes)) lines.push(`    · ${n}`);
+  for (const n of new Set([...(r.kill?.probe?.notes ?? []), ...r.notes])) lines.push(`    · ${n}`);
   return lines.join('\n');
 }
 
@@ -35,12 +36,24 @@ export function formatCalibration(cal: ReadonlyMap<string, PhaseCalibration>): s
   return [...cal].map(([p, c]) => `${p} ${c.durationMs} ms / ${c.events} audit events`).join(', ');
 }
 
+/** Where the kills landed: each probe step label, counted over the trials (e.g. "after intent 31"). */
+export function stepCounts(r: FaultReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of r.trials) for (const s of t.kill?.probe?.steps ?? []) out[s] = (out[s] ?? 0) + 1;
+  return out;
+}
+
 export function formatSummary(r: FaultReport): string {
   const phases = Object.entries(r.perPhase)
     .map(([p, n]) => `${p} ${n}`)
     .join(', ');
+  const steps = Object.entries(stepCounts(r))
+    .sort((a, b) => b[1] - a[1])
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
   return (
-    `fault trials: ${r.trials.length} kill trials (${phases}) + control; kills landed ${r.landed}/${r.trials.length}; ` +
+    `fault trials: ${r.trials.length} kill trials (${phases}) + control; kills landed ${r.landed}/${r.trials.length}` +
+    `${steps ? ` (in flight at the kill: ${steps})` : ''}; ` +
     `passed ${r.passed}, failed ${r.failed} (control included); ${secs(r.durationMs)}; seed ${r.seed}`
   );
 }

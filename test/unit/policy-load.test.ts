@@ -53,9 +53,9 @@ describe(loadPolicies.name, () => {
       /p\.yaml:4 policies\[0\]\.resource\.kinds: rule "human-use" applies only to aws-console-password/,
     ],
     [
-      'enforce mode (not available yet)',
-      base('      - type: unused-for', '    mode: enforce\n'),
-      /policies\[0\]\.mode: enforce is not available yet/,
+      'an action that can act on none of the selected kinds',
+      base('      - type: unused-for', '    remediation: [revoke-token]\n'),
+      /policies\[0\]\.remediation\[0\]: action "revoke-token" acts only on vault-token, and this policy selects aws-access-key/,
     ],
     [
       'an unknown remediation action',

@@ -17,7 +17,13 @@
  *   hostile tag cannot hide text on a pager screen or push the event past the 512 KB cap;
  * - the routing key never appears in a result's detail.
  * pagerDutyChangeEvent builds a Change Event (…/v2/change/enqueue): context for responders that
- * notifies no one, e.g. "credential rotated". Nothing sends one yet.
+ * notifies no one, e.g. "credential rotated". A `change` notification (a remediation action that
+ * settled, remediation-notices.ts) sends one per item to the change endpoint beside the sink's url
+ * (`…/enqueue` → `…/change/enqueue`): summary (holder, then the action, its outcome, the
+ * credential), source, timestamp, custom_details (plan, action, attempt, credential, principal,
+ * outcome, detail, policy, agent, owner, scan) and the runbook link. A url not ending in
+ * `/enqueue` has no change endpoint: that notification fails, not retried, with no request.
+ * A remediation trigger (a held batch) adds its reason, plan count and credentials to custom_details.
  */
 import { createHash } from 'node:crypto';
 import { oneLine, plain, trimTo } from '../escape.js';
@@ -27,6 +33,12 @@ import type { PagerDutySinkConfig } from './config.js';
 import { isHttpUrl, postJson } from './http.js';
 
 export const PD_CHANGE_URL = 'https://events.pagerduty.com/v2/change/enqueue';
+
+/** The Change Events endpoint beside an Events API url (`…/v2/enqueue` → `…/v2/change/enqueue`), or null. */
+export function pagerDutyChangeUrl(url: string): string | null {
+  const m = /^(.*)\/enqueue\/?$/.exec(url);
+  return m ? `${m[1]}/change/enqueue` : null;
+}
 export const PD_SUMMARY_MAX = 1024;
 export const PD_DEDUP_KEY_MAX = 255;
 /** PagerDuty documents no limit for these; bounded to keep an event small and readable. */
@@ -131,16 +143,52 @@ export class PagerDutySink implements Sink {
   }
 
   async send(n: Notification): Promise<SinkResult> {
+    const url = n.mode === 'change' ? pagerDutyChangeUrl(this.cfg.url) : this.cfg.url;
+    if (!url)
+      return {
+        ok: false,
+        status: null,
+        retryable: false,
+        detail: 'no change endpoint: the url does not end in /enqueue',
+      };
     let last: SinkResult = { ok: true, status: null, retryable: false, detail: 'no items to send' };
     for (const item of n.items) {
-      const event = pagerDutyEvent(item, this.cfg);
-      last = await postJson(this.cfg.url, {}, JSON.stringify(event), this.cfg.timeoutMs, this.fetchImpl, [
-        this.cfg.routingKey,
-      ]);
+      const event = n.mode === 'change' ? changeEventFor(item, this.cfg) : pagerDutyEvent(item, this.cfg);
+      last = await postJson(url, {}, JSON.stringify(event), this.cfg.timeoutMs, this.fetchImpl, [this.cfg.routingKey]);
       if (!last.ok) return last;
     }
     return last;
   }
+}
+
+/** A settled remediation action (or any item) as a Change Event: who, what, the outcome, ids only. */
+export function changeEventFor(item: AlertItem, cfg: PagerDutySinkConfig): PdChangeEvent {
+  const r = item.remediation;
+  const title = oneLine(item.title) || oneLine(`${item.policy} on ${item.credentialId}`) || 'credwarden change';
+  const holder = trimTo(oneLine(holderLine(item) ?? ''), HOLDER_MAX);
+  const account = accountLabel(item);
+  const details: Record<string, string> = {
+    ...(r?.planId ? { plan: r.planId } : {}),
+    ...(r ? { action: r.action, outcome: r.outcome, detail: r.detail } : {}),
+    ...(r?.attempt != null ? { attempt: String(r.attempt) } : {}),
+    credential: item.credentialId,
+    ...(item.principal ? { principal: item.principal } : {}),
+    ...(account ? { account } : {}),
+    policy: item.policy,
+    agent: item.agentId ?? 'unattributed',
+    owner: item.owner ? `${item.owner.team} (${item.owner.contact})` : 'unowned',
+    transition: item.transition,
+    scan: item.scanId,
+  };
+  const runbook = runbookHref(item, cfg);
+  return pagerDutyChangeEvent({
+    routingKey: cfg.routingKey,
+    summary: holder ? `${holder}: ${title}` : title,
+    source: cfg.source,
+    timestamp: Number.isNaN(Date.parse(item.at)) ? new Date().toISOString() : item.at,
+    customDetails: details,
+    ...(runbook ? { links: [{ href: runbook, text: 'Runbook' }] } : {}),
+  });
 }
 
 function field(s: string): string {
@@ -168,6 +216,18 @@ function customDetails(item: AlertItem): Record<string, unknown> {
     evidence: evidenceLines(item.evidence),
     tags: tagLines(item.tags),
     scan: field(item.scanId),
+    ...(item.remediation ? { remediation: remediationDetails(item.remediation) } : {}),
+  };
+}
+
+function remediationDetails(r: NonNullable<AlertItem['remediation']>): Record<string, unknown> {
+  return {
+    ...(r.planId ? { plan: field(r.planId) } : {}),
+    action: field(r.action),
+    outcome: r.outcome,
+    detail: trimTo(oneLine(r.detail), EVIDENCE_LINE_MAX),
+    ...(r.plans !== undefined ? { plans: r.plans } : {}),
+    ...(r.credentials ? { credentials: r.credentials.slice(0, TAGS_MAX).map(field) } : {}),
   };
 }
 

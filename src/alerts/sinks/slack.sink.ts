@@ -12,7 +12,10 @@
  *   mention, bold or strike-through can be injected, and mrkdwn objects are `verbatim` so Slack
  *   does not auto-link bare URLs or #channel names in them either;
  * - the top-level `text` is the escaped plain fallback (notifications, screen readers), ≤ 3000;
- * - the webhook URL is the secret: it never appears in a result's detail.
+ * - the webhook URL is the secret: it never appears in a result's detail;
+ * - remediation notices (remediation-notices.ts: one item, mode digest or change, or a page for a
+ *   held batch) are rendered like digest lines, labelled by outcome (DONE, FAILED, CANCELLED,
+ *   HELD, BATCH HELD) instead of severity, under "credwarden: remediation update for <owner>".
  */
 
 import { principalNoun } from '../../model/principal.js';
@@ -96,8 +99,7 @@ function header(n: Notification): SlackBlock {
     const holder = holderLine(item);
     text = `${label(item)}: ${holder ? `${slackPlain(holder)}: ` : ''}${slackPlain(item.title)}`;
   } else {
-    const count = n.items.length;
-    text = `credwarden: ${count} finding${count === 1 ? '' : 's'} for ${slackPlain(n.group.owner ?? 'unowned')}`;
+    text = `credwarden: ${counted(n)} for ${slackPlain(n.group.owner ?? 'unowned')}`;
   }
   return { type: 'header', text: { type: 'plain_text', text: trimTo(text, SLACK_HEADER_MAX), emoji: false } };
 }
@@ -172,13 +174,20 @@ function fallbackText(n: Notification): string {
     const holder = holderLine(item);
     return trimEscaped(`${label(item)}: ${holder ? `${lit(holder)}: ` : ''}${lit(item.title)}`, SLACK_TEXT_MAX);
   }
-  const count = n.items.length;
-  const head = `credwarden: ${count} finding${count === 1 ? '' : 's'} for ${lit(n.group.owner ?? 'unowned')}`;
+  const head = `credwarden: ${counted(n)} for ${lit(n.group.owner ?? 'unowned')}`;
   const titles = n.items.slice(0, 20).map((i) => `${label(i)} ${lit(i.title)}`);
   return trimEscaped(`${head}: ${titles.join('; ')}`, SLACK_TEXT_MAX);
 }
 
+/** `3 findings`, or `1 remediation update` when every item is a remediation notice. */
+function counted(n: Notification): string {
+  const count = n.items.length;
+  const noun = n.items.every((i) => i.remediation) ? 'remediation update' : 'finding';
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function label(item: AlertItem): string {
+  if (item.remediation) return item.remediation.outcome.replace('-', ' ').toUpperCase();
   return item.action === 'resolve' ? 'RESOLVED' : item.severity.toUpperCase();
 }
 

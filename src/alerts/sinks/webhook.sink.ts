@@ -4,7 +4,8 @@
  * Contract:
  * - body: JSON `{ type: 'credwarden.alert', id, mode, group, createdAt, items }`, the items as the
  *   pipeline made them with every string plain()-ed (no control, zero-width or bidi characters);
- *   JSON.stringify does the rest of the escaping;
+ *   JSON.stringify does the rest of the escaping; remediation notices (mode digest, change or
+ *   page) are the same body, their one item carrying `transition: action-*|batch-held` and `remediation`;
  * - headers: `webhook-id` = notification id (stable across retries: the receiver's idempotency
  *   key), `webhook-timestamp` = this attempt's Unix seconds from the injected clock (a retry is
  *   re-signed with a fresh time, so receivers' 5-minute replay window holds), `webhook-signature`

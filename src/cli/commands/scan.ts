@@ -17,6 +17,7 @@ import { closeQueues, createQueues, redisErrorLog } from '../../queue/runtime.js
 import { closeSettled } from '../../queue/settle.js';
 import { openWatchConnection, ScanWatch } from '../../queue/watch.js';
 import { type DeliveryReport, deliveryLine, watchDeliveries } from '../../queue/watch-deliveries.js';
+import { type RemediationReport, remediationLine, watchRemediation } from '../../queue/watch-remediation.js';
 import { newScanId } from '../../scan/orchestrator.js';
 import { type GlobalOptions, type Io, progressReporter, runCommand, scanExitCode, withApp } from '../context.js';
 import { summaryText } from '../format.js';
@@ -91,10 +92,18 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
                 lastError,
                 ...(progress ? { progress } : {}),
               });
+              const remediation = await watchRemediation({
+                remediation: app.remediation,
+                queues,
+                scanId,
+                timeoutMs: app.config.remediation.waitSeconds * 1000,
+                lastError,
+                ...(progress ? { progress } : {}),
+              });
               const open = (await app.findings.all()).filter((f) => f.state === 'open');
               if (opts.json) {
                 const { pendingIds: _p, timeoutMs: _t, ...alertsOut } = alerts;
-                io.out(JSON.stringify({ ...summary, evaluation, alerts: alertsOut }, null, 2));
+                io.out(JSON.stringify({ ...summary, evaluation, alerts: alertsOut, remediation }, null, 2));
               } else {
                 io.out(summaryText(summary));
                 if (evaluation.held) {
@@ -116,6 +125,8 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
                   }); suppressed: ${evaluation.suppressed}`,
                 );
                 if (app.config.alerts.sinks.length > 0) io.out(`  ${deliveryLine(alerts)}`);
+                io.out(`  ${remediationLine(remediation, app.config.remediation.mode)}`);
+                for (const a of remediation.settled) io.out(`    ${a.action} ${a.credentialId}: ${a.detail}`);
               }
               // A held evaluation is a problem a person must look at: exit 1, with one line on stderr.
               let heldCode = 0;
@@ -125,7 +136,12 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
                 );
                 heldCode = 1;
               }
-              return Math.max(scanExitCode(summary, io), alertsExitCode(alerts, io), heldCode);
+              return Math.max(
+                scanExitCode(summary, io),
+                alertsExitCode(alerts, io),
+                heldCode,
+                remediationExitCode(remediation, io),
+              );
             } finally {
               if (workers) await closeSettled(workers, app.config.worker.shutdownTimeoutSeconds * 1000, app.log);
               await closeQueues(queues);
@@ -135,6 +151,17 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
         ),
       );
     });
+}
+
+/** 1 with one line when an action this scan ran failed, or is still running at the deadline. */
+function remediationExitCode(r: RemediationReport, io: Io): number {
+  // Only what this scan ran: an older failed action is in `actions list`, not a new failure.
+  const failed = r.settled.filter((a) => a.state === 'failed').length + r.failures.length;
+  if (failed === 0 && r.pendingIds.length === 0) return 0;
+  io.err(
+    `credwarden: remediation: ${failed} action(s) failed, ${r.pendingIds.length} still running after ${Math.round(r.timeoutMs / 1000)} s; see \`credwarden actions list --state failed\``,
+  );
+  return 1;
 }
 
 /**

@@ -1,0 +1,19 @@
+/**
+ * Which targets credwarden holds remediation credentials for: an AWS account with a
+ * `remediationRoleArn`, a Vault cluster with a `remediationToken`. The guard denies the rest
+ * (code no-credentials) at planning, so nothing is queued that could only fail.
+ */
+import type { Config } from '../config/schema.js';
+import type { ActionTarget } from '../model/action.js';
+
+export function remediationCredentialsFor(config: Pick<Config, 'aws' | 'vault'>, t: ActionTarget): string | null {
+  if (t.sourceType === 'aws') {
+    const a = config.aws?.accounts?.find((x) => x.id === t.source);
+    if (!a) return `account ${t.source} is not listed in aws.accounts, so it has no remediationRoleArn`;
+    return a.remediationRoleArn ? null : `account ${t.source}${a.name ? ` (${a.name})` : ''} has no remediationRoleArn`;
+  }
+  const cluster = t.source.split('/')[0]!;
+  const c = config.vault.find((x) => x.name === cluster);
+  if (!c) return `vault cluster ${cluster} is not configured`;
+  return c.remediationToken ? null : `vault cluster ${cluster} has no remediationToken`;
+}

@@ -1,0 +1,348 @@
+/**
+ * Remediation, the planning half: after a scan's evaluation, open findings whose policies ask for
+ * remediation become ActionPlans (plan.ts, pure), every plan gets one guardrail decision
+ * (guard.ts, pure), and both are stored once per scan (compute-once: a retried or replayed run
+ * applies the same decisions). Each plan's record is created or re-decided with an
+ * `action.planned` event, and the allowed ones are queued as `remediate/<plan id>` jobs. The
+ * acting half is executor.ts; approvals, denials and rollbacks are people's verbs (people.ts).
+ *
+ * Settled records are never re-decided: queued, running, done, failed, cancelled, rolled-back,
+ * awaiting-approval, and anything a person denied. Planned, dry-run, held and guard-denied
+ * records are decided again by the next run (a window opens, a credential comes of age).
+ */
+import type { Redis } from 'ioredis';
+import { actionTypes, getActionType } from '../actions/index.js';
+import type { ActionPorts } from '../actions/ports.js';
+import type { AuditAppender } from '../audit/appender.js';
+import type { Clock } from '../clock.js';
+import { CwError, ErrorCodes } from '../errors.js';
+import type { FindingsService } from '../findings/service.js';
+import type { ScanService } from '../inventory/scan-service.js';
+import type { Logger } from '../logger.js';
+import type { ActionPlan, ActionRecord, ActionState, GuardDecision } from '../model/action.js';
+import type { Registry } from '../model/agent.js';
+import type { Policy, PolicySet } from '../policy/model.js';
+import type { RuleServices } from '../policy/types.js';
+import type { Source } from '../sources/source.js';
+import { computeOnce, firstWriterWins } from '../util/compute-once.js';
+import type { Effect } from '../util/effects.js';
+import type { RemediationConfig } from './config.js';
+import { RemediationControls } from './controls.js';
+import { guardPlans } from './guard.js';
+import { type RemediationNotifier, silentNotifier } from './notify.js';
+import { planActions, type SkippedPlan } from './plan.js';
+import { ActionStore, liveKey } from './store.js';
+
+export interface RemediationDeps {
+  redis: Redis;
+  prefix: string;
+  audit: AuditAppender;
+  clock: Clock;
+  log: Logger;
+  config: RemediationConfig;
+  policies: PolicySet;
+  registry: Registry;
+  services: RuleServices;
+  sources: readonly Source[];
+  ports: ActionPorts;
+  scans: ScanService;
+  findings: FindingsService;
+  /** Can credwarden act on this target (remediation credentials for its account or cluster)? null = yes. */
+  credentialsFor(target: ActionPlan['target']): string | null;
+  /** Alerting for action results and held batches; silent when absent. */
+  notifier?: RemediationNotifier;
+  /** The execution lease of one action (config worker.leaseSeconds); default 30 s. */
+  leaseMs?: number;
+}
+
+export type Enqueue = (planIds: readonly string[]) => Promise<void>;
+
+export interface StoredRun {
+  scanId: string;
+  at: string;
+  plans: ActionPlan[];
+  decisions: Record<string, GuardDecision>;
+  skipped: SkippedPlan[];
+}
+
+export interface RunSummary {
+  scanId: string;
+  plans: number;
+  byDecision: Record<string, number>;
+  byState: Record<string, number>;
+  queued: string[];
+  skipped: number;
+}
+
+const RUN_TTL_S = 7 * 86_400;
+
+/** Queuing starts a new attempt: its events are keyed by the attempt, and no pre-state of an earlier one carries over. */
+export const queuedPatch = (existing: ActionRecord | null) => ({
+  attempt: (existing?.attempt ?? 0) + 1,
+  preState: null,
+});
+
+/** The state a fresh decision puts a record in. Approval alone holds → awaiting-approval. */
+export function stateFor(d: GuardDecision): ActionState {
+  switch (d.decision) {
+    case 'allow':
+      return 'queued';
+    case 'deny':
+      return 'denied';
+    case 'dry-run':
+      return 'dry-run';
+    case 'hold': {
+      const holds = d.reasons.filter((r) => HOLD_CODES.has(r.code));
+      return holds.length > 0 && holds.every((r) => r.code === 'approval-required') ? 'awaiting-approval' : 'held';
+    }
+  }
+}
+
+const HOLD_CODES = new Set([
+  'not-yet',
+  'paused',
+  'breaker-open',
+  'window-closed',
+  'freeze',
+  'cooldown',
+  'approval-required',
+  'cap-exceeded',
+  'rate-limited',
+]);
+
+const reasonCodes = (d: GuardDecision | null | undefined) =>
+  (d?.reasons ?? [])
+    .map((r) => `${r.guard}/${r.code}`)
+    .sort()
+    .join(',');
+const sameDecision = (a: GuardDecision | null | undefined, b: GuardDecision) =>
+  a?.decision === b.decision && reasonCodes(a) === reasonCodes(b);
+
+export class RemediationService {
+  readonly store: ActionStore;
+  readonly controls: RemediationControls;
+
+  private enqueueFn: Enqueue | null = null;
+
+  constructor(readonly d: RemediationDeps) {
+    this.store = new ActionStore(d.redis, d.prefix);
+    this.controls = new RemediationControls(d.redis, this.store.keys, d.audit, d.config, d.clock);
+  }
+
+  /** Binds the `remediate` queue (queue/runtime.ts does, as it binds the scan completion hook). */
+  setEnqueue(fn: Enqueue): void {
+    this.enqueueFn = fn;
+  }
+
+  /** Queues `remediate/<plan id>` jobs; idempotent (deterministic job ids). */
+  async enqueue(planIds: readonly string[]): Promise<void> {
+    if (planIds.length === 0) return;
+    if (!this.enqueueFn) throw new CwError(ErrorCodes.QUEUE, 'no remediate queue is bound: actions cannot be queued');
+    await this.enqueueFn(planIds);
+  }
+
+  policy(name: string): Policy | undefined {
+    return this.d.policies.policies.find((p) => p.name === name);
+  }
+
+  /** Plan, decide, record and queue one scan's actions; safe to call again (same result). */
+  async planScan(scanId: string): Promise<RunSummary> {
+    const evaluation = await this.d.findings.evaluation(scanId);
+    if (!evaluation || evaluation.held) {
+      return { scanId, plans: 0, byDecision: {}, byState: {}, queued: [], skipped: 0 };
+    }
+    const key = this.store.keys.run(scanId);
+    const { value: run } = await computeOnce<StoredRun>(
+      this.d.redis,
+      key,
+      () => this.computeRun(scanId),
+      firstWriterWins(this.d.redis, key, RUN_TTL_S),
+    );
+    const queued: string[] = [];
+    const byState: Record<string, number> = {};
+    for (const plan of run.plans) {
+      const decision = run.decisions[plan.id]!;
+      const state = await this.apply(run, plan, decision);
+      byState[state] = (byState[state] ?? 0) + 1;
+      if (state === 'queued') queued.push(plan.id);
+    }
+    await this.enqueue(queued);
+    await this.notifyHeldBatches(run);
+    const byDecision: Record<string, number> = {};
+    for (const d of Object.values(run.decisions)) byDecision[d.decision] = (byDecision[d.decision] ?? 0) + 1;
+    if (run.plans.length)
+      this.d.log.info(
+        { scanId, byDecision, queued: queued.length, skipped: run.skipped.length },
+        'remediation planned',
+      );
+    return { scanId, plans: run.plans.length, byDecision, byState, queued, skipped: run.skipped.length };
+  }
+
+  get notifier(): RemediationNotifier {
+    return this.d.notifier ?? silentNotifier;
+  }
+
+  /** One page per policy whose batch a cap held (enforce mode only: a dry-run holds nothing for real). */
+  private async notifyHeldBatches(run: StoredRun): Promise<void> {
+    const byPolicy = new Map<string, { plans: ActionPlan[]; reason: string }>();
+    for (const p of run.plans) {
+      const d = run.decisions[p.id];
+      const cap = d?.decision === 'hold' ? d.reasons.find((r) => r.code === 'cap-exceeded') : undefined;
+      if (!cap) continue;
+      const e = byPolicy.get(p.policy) ?? { plans: [], reason: cap.message };
+      e.plans.push(p);
+      byPolicy.set(p.policy, e);
+    }
+    for (const [policy, e] of byPolicy) await this.notifier.batchHeld(run.scanId, policy, e.plans, e.reason);
+  }
+
+  private async computeRun(scanId: string): Promise<StoredRun> {
+    const now = this.d.clock.now();
+    const [findings, inventory] = await Promise.all([this.d.findings.all(), this.d.scans.currentInventory()]);
+    const open = findings.filter((f) => f.state === 'open');
+    const policies = new Map(this.d.policies.policies.map((p) => [p.name, p]));
+    const { plans, skipped } = planActions({
+      scanId,
+      now,
+      findings: open,
+      policies,
+      credentials: new Map(inventory.map((c) => [c.id, c])),
+      registry: this.d.registry,
+    });
+    const matchedByPolicy = new Map<string, number>();
+    for (const f of open)
+      for (const p of f.policies ?? [f.policy]) matchedByPolicy.set(p, (matchedByPolicy.get(p) ?? 0) + 1);
+    const [paused, breaker, recentActions, lastActionAt] = await Promise.all([
+      this.controls.pauseState(),
+      this.controls.breakerState(),
+      this.controls.recentStarts(),
+      this.controls.lastActions([...new Set(plans.map((p) => p.target.credentialId))]),
+    ]);
+    const notYet = await this.notYet(plans, now);
+    const decisions = guardPlans(plans, {
+      notYet,
+      now,
+      config: this.d.config,
+      paused,
+      breaker,
+      recentActions,
+      lastActionAt,
+      matchedByPolicy,
+      credentialsFor: (t) => this.d.credentialsFor(t),
+    });
+    return { scanId, at: now.toISOString(), plans, decisions: Object.fromEntries(decisions), skipped };
+  }
+
+  /** Plans whose action says it is not due yet, from credwarden's own history (delete-key's afterDays). */
+  private async notYet(plans: readonly ActionPlan[], now: Date): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const names = actionTypes().map((a) => a.name);
+    for (const p of plans) {
+      const type = getActionType(p.action);
+      if (!type?.notYet) continue;
+      const done = await this.store.doneByAll(p.target.credentialId, names);
+      const wait = type.notYet(p, { now, lastDoneBy: (a) => done.get(a) ?? null });
+      if (wait !== null) out.set(p.id, wait);
+    }
+    return out;
+  }
+
+  /** Creates or re-decides one record; returns its state afterwards. */
+  private async apply(run: StoredRun, plan: ActionPlan, decision: GuardDecision): Promise<ActionState> {
+    const existing = await this.store.get(plan.id);
+    const lapsed = existing?.state === 'awaiting-approval' && this.approvalLapsed(existing, run.at);
+    if (existing && !this.redecidable(existing) && !lapsed) return existing.state;
+    const state = stateFor(decision);
+    // The same decision for the same reasons is not a transition: nothing is audited again, so a
+    // plan held or dry-run for weeks leaves one event, not one per scan.
+    if (existing && !lapsed && existing.state === state && sameDecision(existing.decision, decision)) return state;
+    const at = run.at;
+    const note = decision.reasons.map((r) => r.message).join('; ') || decision.decision;
+    const effects: Effect[] = existing
+      ? this.store.patchEffects(plan.id, { decision, state }, at, note)
+      : this.store.createEffects(plan, decision, state, at, note);
+    if (state === 'awaiting-approval') {
+      effects.push(...this.store.patchEffects(plan.id, { approvalRequestedAt: at }, at, note));
+      // An expired request is asked again from scratch: earlier approvals do not carry over.
+      if (lapsed) effects.push({ op: 'del', key: this.store.keys.approvals(plan.id) });
+    }
+    if (state === 'queued') effects.push(...this.store.patchEffects(plan.id, queuedPatch(existing), at, note));
+    effects.push(...(await this.supersede(plan, at)));
+    await this.d.audit.append({
+      type: 'action.planned',
+      actor: 'credwarden',
+      subject: plan.target.credentialId,
+      data: {
+        planId: plan.id,
+        action: plan.action,
+        policy: plan.policy,
+        scanId: run.scanId,
+        decision: decision.decision,
+        reasons: decision.reasons,
+        state,
+        reversible: plan.reversible,
+        target: plan.target.identity,
+      },
+      idempotencyKey: `${plan.id}/planned/${run.scanId}`,
+      effects,
+    });
+    return (await this.store.state(plan.id)) ?? state;
+  }
+
+  /** An approval request older than `approvals.expiresHours`. */
+  approvalLapsed(r: ActionRecord, at: string): boolean {
+    if (!r.approvalRequestedAt) return false;
+    return Date.parse(at) > Date.parse(r.approvalRequestedAt) + this.d.config.approvals.expiresHours * 3_600_000;
+  }
+
+  private redecidable(r: ActionRecord): boolean {
+    if (r.state === 'planned' || r.state === 'dry-run' || r.state === 'held') return true;
+    return r.state === 'denied' && !r.denial;
+  }
+
+  /** A new plan for the same policy, action and credential replaces an older undecided one. */
+  private async supersede(plan: ActionPlan, at: string): Promise<Effect[]> {
+    const prior = await this.store.livePlanId(plan);
+    if (!prior || prior === plan.id) return [];
+    const old = await this.store.get(prior);
+    if (!old || !(this.redecidable(old) || old.state === 'awaiting-approval')) return [];
+    return this.store.patchEffects(
+      prior,
+      {
+        state: 'cancelled',
+        result: {
+          outcome: 'cancelled',
+          preState: null,
+          postState: null,
+          detail: `superseded by ${plan.id}: the facts changed (${liveKey(plan)})`,
+          at,
+        },
+      },
+      at,
+      `superseded by ${plan.id}`,
+    );
+  }
+
+  /** A scan's stored run (its plans and decisions), or null before it was planned. */
+  async runOf(scanId: string): Promise<StoredRun | null> {
+    const raw = await this.d.redis.get(this.store.keys.run(scanId));
+    return raw ? (JSON.parse(raw) as StoredRun) : null;
+  }
+
+  async show(id: string): Promise<ActionRecord | null> {
+    return this.store.get(id);
+  }
+
+  async list(
+    filter: { state?: ActionState; policy?: string; agent?: string } = {},
+    limit = 1000,
+  ): Promise<ActionRecord[]> {
+    const all = await this.store.list(limit);
+    return all.filter(
+      (r) =>
+        (!filter.state || r.state === filter.state) &&
+        (!filter.policy || r.plan.policy === filter.policy) &&
+        (!filter.agent || r.plan.agentId === filter.agent),
+    );
+  }
+}
