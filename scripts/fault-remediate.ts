@@ -14,6 +14,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import type { AwsRecordingProxy } from '../test/support/aws-recording-proxy.js';
 import type { FaultHarness as Harness, PhaseSpec } from '../test/support/fault-harness.js';
 import type { MotoServer } from '../test/support/moto.js';
+import { cliFlags } from './lib/flags.js';
 
 // Before the AWS SDK loads (the seeding helpers import it): credwarden's CI runs Node 20 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -26,26 +27,9 @@ const { remediationSetup } = await import('../test/support/fault-remediate.js');
 const { startMoto } = await import('../test/support/moto.js');
 const { REDIS_URL } = await import('../test/support/redis.js');
 
-function fail(msg: string): never {
-  console.error(`fault-remediate: ${msg}`);
-  process.exit(2);
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i === -1) return undefined;
-  const val = process.argv[i + 1];
-  if (val === undefined || val.startsWith('--')) fail(`--${name} needs a value`);
-  return val;
-}
-
-function intFlag(name: string, fallback: number, min = 0): number {
-  const raw = flag(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) fail(`--${name} needs an integer >= ${min}, got "${raw}"`);
-  return n;
-}
+const { flag, intFlag, fail: failWith } = cliFlags('fault-remediate');
+// An explicit type, so a call narrows like a `never` function declaration.
+const fail: (msg: string) => never = failWith;
 
 const trials = intFlag('trials', 100, 1);
 const seed = intFlag('seed', Math.floor(Math.random() * 2 ** 31));

@@ -11,6 +11,7 @@
  */
 import type { FaultHarness as Harness, PhaseSpec } from '../test/support/fault-harness.js';
 import type { MotoServer } from '../test/support/moto.js';
+import { cliFlags } from './lib/flags.js';
 
 // Before the AWS SDK loads (the seeding helpers import it): credwarden's CI runs Node 20 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -20,26 +21,9 @@ const { ensureBuilt, FaultHarness, formatCalibration, formatSummary, formatTrial
 );
 const { startMoto } = await import('../test/support/moto.js');
 
-function fail(msg: string): never {
-  console.error(`fault-trials: ${msg}`);
-  process.exit(2);
-}
-
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i === -1) return undefined;
-  const val = process.argv[i + 1];
-  if (val === undefined || val.startsWith('--')) fail(`--${name} needs a value`);
-  return val;
-}
-
-function intFlag(name: string, fallback: number, min = 0): number {
-  const raw = flag(name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) fail(`--${name} needs an integer >= ${min}, got "${raw}"`);
-  return n;
-}
+const { flag, intFlag, fail: failWith } = cliFlags('fault-trials');
+// An explicit type, so a call narrows like a `never` function declaration.
+const fail: (msg: string) => never = failWith;
 
 const trials = intFlag('trials', 30, 1);
 const seed = intFlag('seed', Math.floor(Math.random() * 2 ** 31));
