@@ -14,6 +14,7 @@ import type { RemediationNotifier } from '../src/remediation/notify.js';
 import { asJob, toJobError } from './job-error.js';
 
 const SETTLED: ReadonlySet<ActionState> = new Set<ActionState>(['done', 'failed', 'cancelled', 'held']);
+// A rotation waiting between steps ('in-progress') has no result yet: nothing to notify.
 
 export function remediateProcessor(executor: ActionExecutor, notifier: RemediationNotifier) {
   return async (job: Job<RemediatePayload>): Promise<{ planId: string; state: string; outcome: string | null }> => {

@@ -61,6 +61,7 @@ export function startWorkers(app: App, queues: Queues): Workers {
         findings: app.findings,
         alerts: app.alerts,
         remediation: app.remediation,
+        rotations: app.executor.rotations,
         alertQueues: queues.alerts,
         delivery: app.config.alerts.delivery,
       }) as Processor,

@@ -25,11 +25,12 @@ import type { PolicySet } from './policy/model.js';
 import { defaultPacksDir } from './policy/packs.js';
 import type { RuleServices } from './policy/types.js';
 import { type ConnectionProfile, connectRedis } from './queue/connection.js';
-import { loadRegistry } from './registry/load.js';
+import { loadRegistry, resolveDeliveries } from './registry/load.js';
 import { remediationCredentialsFor } from './remediation/credentials.js';
 import { ActionExecutor } from './remediation/executor.js';
 import { ActionPeople } from './remediation/people.js';
 import { RemediationService } from './remediation/service.js';
+import { webhookAnnouncer } from './rotation/announce.js';
 import { ScanOrchestrator } from './scan/orchestrator.js';
 import { AwsIamSource } from './sources/aws/aws-iam.source.js';
 import { AwsClientPool, type AwsSdkFactories } from './sources/aws/client-pool.js';
@@ -96,7 +97,11 @@ export async function loadInputs(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ config: LoadedConfig; registry: Registry; policies: PolicySet }> {
   const config = await loadConfig(configPath, env);
-  const registry = await loadRegistry(config.registry);
+  const registry = resolveDeliveries(
+    await loadRegistry(config.registry),
+    config.vault.map((c) => c.name),
+    config.registry,
+  );
   const policies = await loadPolicies(config.policies ?? [defaultPacksDir()]);
   return { config, registry, policies };
 }
@@ -194,6 +199,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
           },
         },
         config.aws?.accounts ?? [],
+        remediationPool ? (creds) => remediationPool.stsWithKey(creds) : null,
       ),
       vault: vaultWritePortFrom(config.vault, vaultFor),
     },
@@ -201,6 +207,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     notifier: alerts.remediationNotices,
     leaseMs,
   });
+  const executor = new ActionExecutor(remediation, { announce: webhookAnnouncer(process.env, () => clock.now()) });
   const orchestrator = new ScanOrchestrator({
     scans,
     sources,
@@ -222,8 +229,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     sources,
     orchestrator,
     remediation,
-    executor: new ActionExecutor(remediation),
-    people: new ActionPeople(remediation),
+    executor,
+    people: new ActionPeople(remediation, executor.rotations),
     async close() {
       pool?.destroy();
       remediationPool?.destroy();

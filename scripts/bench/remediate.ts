@@ -740,18 +740,15 @@ async function pool(n: number, limit: number, fn: (i: number) => Promise<void>):
 async function partTwo(): Promise<{ ok: boolean }> {
   const { mkdirSync, rmSync, writeFileSync } = await import('node:fs');
   const { Redis } = await import('ioredis');
-  const { IAMClient, ListAccessKeysCommand } = await import('@aws-sdk/client-iam');
-  const { STSClient } = await import('@aws-sdk/client-sts');
+  const { ListAccessKeysCommand } = await import('@aws-sdk/client-iam');
+  const { countedApp } = await import('./counted-app.js');
   const { ManualClock } = await import('../../src/clock.js');
-  const { createLogger } = await import('../../src/logger.js');
-  const { buildApp } = await import('../../src/main.js');
   const { createUser, seederFor } = await import('../../test/support/aws-seed.js');
   const { startMoto } = await import('../../test/support/moto.js');
   const { useMotoCredentialsEnv, writeTestFiles } = await import('../../test/support/app.js');
   const { ACCOUNT, REGISTRY: ENV_REGISTRY, neverUsedPolicy } = await import('../../test/support/remediation-env.js');
   const { deletePrefix, randomPrefix, REDIS_URL } = await import('./support.js');
   const { join } = await import('node:path');
-  type Pluggable = import('@smithy/types').Pluggable<object, import('@smithy/types').MetadataBearer>;
 
   const awsConcurrency = Math.max(4, CONCURRENCY);
   console.log(
@@ -760,17 +757,6 @@ async function partTwo(): Promise<{ ok: boolean }> {
 
   // Every IAM/STS operation any client of the App sends (scanner and remediation pools alike).
   const allCalls: Record<string, number> = {};
-  const counting = (service: string): Pluggable => ({
-    applyToStack: (stack) => {
-      stack.add(
-        (next, context) => (args) => {
-          tally(allCalls, `${service}:${context.commandName?.replace(/Command$/, '') ?? 'Unknown'}`);
-          return next(args);
-        },
-        { step: 'initialize', name: 'cwBenchCallCounter', priority: 'high' },
-      );
-    },
-  });
 
   const t0 = performance.now();
   const moto = await startMoto();
@@ -829,29 +815,8 @@ async function partTwo(): Promise<{ ok: boolean }> {
     what: `deleting Redis prefix ${prefix}`,
     fn: async () => log(`deleted ${await deletePrefix(redis, prefix)} Redis keys under ${prefix}:`),
   });
-  const app = await buildApp({
-    configPath: files.configPath,
-    log: createLogger({ level: process.env.CW_TEST_LOG ?? 'silent' }),
-    clock,
-    awsRetryDelayMs: 1,
-    awsSdk: {
-      iam: (c) => {
-        const x = new IAMClient(c);
-        x.middlewareStack.use(counting('iam'));
-        return x;
-      },
-      sts: (c) => {
-        const x = new STSClient(c);
-        x.middlewareStack.use(counting('sts'));
-        return x;
-      },
-    },
-  });
+  const { app, enqueued: queued } = await countedApp(files.configPath, clock, allCalls);
   releases.push({ what: 'closing the app', fn: () => app.close() });
-  const queued: string[] = [];
-  app.remediation.setEnqueue(async (ids) => {
-    queued.push(...ids);
-  });
 
   const scanId = `bench-remediate-${prefix.slice(-8)}`;
   const t1 = performance.now();

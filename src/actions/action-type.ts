@@ -54,6 +54,12 @@ export interface ActionType<P extends Record<string, unknown> = Record<string, u
   /** Kinds it can act on; empty: any kind (notify-owner). */
   readonly kinds: readonly CredentialKind[];
   readonly reversible: boolean;
+  /**
+   * Rotations: which kind of credential the rotation runner replaces, step by step (src/rotation/).
+   * For these, plan/inspect/isDone/refuse gate the start as for any action, and `execute` is
+   * never called.
+   */
+  readonly rotation?: 'aws-key' | 'approle-secret-id' | 'vault-token';
   /** The exact permissions its calls need, for the remediation role or token (README is generated from these). */
   readonly permissions: { readonly aws: readonly string[]; readonly vault: readonly string[] };
   plan(cred: Credential, params: P, ctx: PlanContext): PlanOutcome;

@@ -13,12 +13,14 @@
 import {
   AttachRolePolicyCommand,
   AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
   DeleteLoginProfileCommand,
   DeleteRolePolicyCommand,
   DeleteUserPolicyCommand,
   DetachRolePolicyCommand,
   DetachUserPolicyCommand,
+  GetAccessKeyLastUsedCommand,
   GetLoginProfileCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
@@ -30,16 +32,30 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsAccountConfig } from '../config/schema.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { ApiCallCounts } from '../sources/api-calls.js';
 import type { AwsClientPool } from '../sources/aws/client-pool.js';
 import { awsErrorName, isAccessDenied, toCwError } from '../sources/aws/errors.js';
+import { Secret } from '../util/secret.js';
 import { decodePolicyText, exactId } from './aws-support.js';
 import type { AwsWritePort, IamPrincipal } from './ports.js';
 
 /** The IAM client to act in one account with (throws when the account cannot be remediated). */
 export type IamClientsFor = (account: string) => { iam: IAMClient };
+
+/** An STS client signed with one access key (rotation proves a new key works with it); destroyed after one call. */
+export type StsWithKey = (creds: { accessKeyId: string; secretAccessKey: string }) => STSClient;
+
+/** Errors STS answers a key it does not accept with (not yet propagated, deleted, inactive). */
+const KEY_NOT_ACCEPTED = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'AuthFailure',
+  'InvalidAccessKeyId',
+]);
 
 const isNoSuchEntity = (err: unknown): boolean => ['NoSuchEntity', 'NoSuchEntityException'].includes(awsErrorName(err));
 
@@ -48,7 +64,10 @@ type Page = { IsTruncated?: boolean | undefined; Marker?: string | undefined };
 export class IamWritePort implements AwsWritePort {
   readonly calls: ApiCallCounts = { total: 0, attempts: 0, byOperation: {} };
 
-  constructor(private readonly clientsFor: IamClientsFor) {}
+  constructor(
+    private readonly clientsFor: IamClientsFor,
+    private readonly stsWithKey: StsWithKey | null = null,
+  ) {}
 
   /**
    * One IAM operation: counted, and its error classified. With `missing: 'null'` NoSuchEntity is
@@ -117,6 +136,79 @@ export class IamWritePort implements AwsWritePort {
     if (k.Status !== 'Active' && k.Status !== 'Inactive')
       throw new CwError(ErrorCodes.AWS, `account ${account}: key ${accessKeyId} has an unknown status "${k.Status}"`);
     return { status: k.Status, createDate: k.CreateDate ? k.CreateDate.toISOString() : null };
+  }
+
+  async listAccessKeys(account: string, userName: string) {
+    const keys = await this.pages(
+      account,
+      'ListAccessKeys',
+      `of user ${exactId('UserName', userName)}`,
+      (iam, Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, ...(Marker ? { Marker } : {}) })),
+      (p) => p.AccessKeyMetadata,
+    );
+    if (keys === null) return null;
+    return keys.map((k) => {
+      if (!k.AccessKeyId || (k.Status !== 'Active' && k.Status !== 'Inactive'))
+        throw new CwError(
+          ErrorCodes.AWS,
+          `account ${account}: user ${userName} lists a key with no id or an unknown status`,
+        );
+      return {
+        accessKeyId: k.AccessKeyId,
+        status: k.Status,
+        createDate: k.CreateDate ? k.CreateDate.toISOString() : null,
+      };
+    });
+  }
+
+  async createAccessKey(account: string, userName: string) {
+    const cmd = new CreateAccessKeyCommand({ UserName: exactId('UserName', userName) });
+    const out = await this.send(account, 'CreateAccessKey', `for user ${userName}`, (iam) => iam.send(cmd));
+    const k = out?.AccessKey;
+    if (!k?.AccessKeyId || !k.SecretAccessKey || k.UserName !== userName)
+      throw new CwError(
+        ErrorCodes.AWS,
+        `account ${account}: CreateAccessKey for ${userName} returned no key for that user`,
+      );
+    return {
+      accessKeyId: exactId('AccessKeyId', k.AccessKeyId),
+      secret: new Secret(k.SecretAccessKey),
+      createDate: k.CreateDate ? k.CreateDate.toISOString() : null,
+    };
+  }
+
+  async getAccessKeyLastUsed(account: string, accessKeyId: string) {
+    const cmd = new GetAccessKeyLastUsedCommand({ AccessKeyId: exactId('AccessKeyId', accessKeyId) });
+    const out = await this.send(
+      account,
+      'GetAccessKeyLastUsed',
+      `of key ${accessKeyId}`,
+      (iam) => iam.send(cmd),
+      'null',
+    );
+    if (!out) return null;
+    const used = out.AccessKeyLastUsed;
+    const service = used?.ServiceName && used.ServiceName !== 'N/A' ? used.ServiceName : null;
+    return { lastUsedDate: used?.LastUsedDate ? used.LastUsedDate.toISOString() : null, service };
+  }
+
+  async callerArn(account: string, accessKeyId: string, secret: Secret): Promise<string | null> {
+    if (!this.stsWithKey) throw new CwError(ErrorCodes.CONFIG, 'no STS client factory: rotation cannot verify a key');
+    const sts = this.stsWithKey({ accessKeyId: exactId('AccessKeyId', accessKeyId), secretAccessKey: secret.reveal() });
+    this.calls.total++;
+    this.calls.byOperation['sts:GetCallerIdentity'] = (this.calls.byOperation['sts:GetCallerIdentity'] ?? 0) + 1;
+    try {
+      const out = await sts.send(new GetCallerIdentityCommand({}));
+      this.calls.attempts += out.$metadata.attempts ?? 1;
+      return out.Arn ?? null;
+    } catch (err) {
+      this.calls.attempts += (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      if (KEY_NOT_ACCEPTED.has(awsErrorName(err))) return null;
+      // The error never carries the request (it was signed with the secret): name and message only.
+      throw toCwError(err, `account ${account}: sts:GetCallerIdentity with key ${accessKeyId}`);
+    } finally {
+      sts.destroy();
+    }
   }
 
   async updateAccessKey(account: string, userName: string, accessKeyId: string, status: 'Active' | 'Inactive') {
@@ -254,6 +346,7 @@ export class IamWritePort implements AwsWritePort {
 export function iamWritePortFrom(
   pool: Pick<AwsClientPool, 'forAccount'>,
   accounts: readonly AwsAccountConfig[],
+  stsWithKey: StsWithKey | null = null,
 ): IamWritePort {
   const byId = new Map(accounts.map((a) => [a.id, a]));
   return new IamWritePort((id) => {
@@ -277,5 +370,5 @@ export function iamWritePortFrom(
         `account ${id}: remediationRoleArn ${account.remediationRoleArn} is not a role in account ${id}; credwarden acts only with a role in the account it acts on`,
       );
     return pool.forAccount({ ...account, roleArn: account.remediationRoleArn });
-  });
+  }, stsWithKey);
 }

@@ -2,11 +2,8 @@
  * The action-type registry: one registration line per action type (action-type.ts has the
  * contract). An unknown name is an error that lists the valid ones.
  *
- * `rotate-key` is accepted in policies already (the shipped CIS pack asks for it) but is not an
- * action type yet: rotation arrives with its own state machine. The planner records such plans
- * as denied with reason `not-available`, so a policy that asks for it is visible, never silent.
+ * The rotate-* types are rotations (`rotation` set): the rotation runner drives them step by step.
  */
-import { z } from 'zod';
 import type { ActionType } from './action-type.js';
 import { deactivateKey } from './deactivate-key.action.js';
 import { deleteKey } from './delete-key.action.js';
@@ -17,6 +14,9 @@ import { notifyOwner } from './notify-owner.action.js';
 import { quarantine } from './quarantine.action.js';
 import { revokeLease } from './revoke-lease.action.js';
 import { revokeToken } from './revoke-token.action.js';
+import { rotateKey } from './rotate-key.action.js';
+import { rotateSecretId } from './rotate-secret-id.action.js';
+import { rotateToken } from './rotate-token.action.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each action type has its own parameter type
 const REGISTRY: readonly ActionType<any>[] = [
@@ -29,19 +29,10 @@ const REGISTRY: readonly ActionType<any>[] = [
   destroySecretId,
   revokeLease,
   notifyOwner,
+  rotateKey,
+  rotateSecretId,
+  rotateToken,
 ];
-
-/** Accepted in policies, not yet executable (see the header). */
-export const NOT_YET_AVAILABLE: ReadonlyMap<string, { schema: z.ZodType<Record<string, unknown>>; reason: string }> =
-  new Map([
-    [
-      'rotate-key',
-      {
-        schema: z.strictObject({}),
-        reason: 'rotate-key is not available in this release (rotation arrives with its own state machine)',
-      },
-    ],
-  ]);
 
 export function actionTypes(): readonly ActionType[] {
   return REGISTRY;
@@ -52,5 +43,5 @@ export function getActionType(name: string): ActionType | undefined {
 }
 
 export function actionNames(): string[] {
-  return [...REGISTRY.map((a) => a.name), ...NOT_YET_AVAILABLE.keys()];
+  return REGISTRY.map((a) => a.name);
 }

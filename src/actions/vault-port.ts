@@ -24,9 +24,26 @@ import { isUnknownPath, VaultApi, type VaultHttp, VaultHttpError } from '../sour
 import { lookupSecretId } from '../sources/vault/approle.js';
 import { lookupLease } from '../sources/vault/leases.js';
 import { lookupAccessor, lookupSelfAccessor } from '../sources/vault/tokens.js';
+import { Secret } from '../util/secret.js';
 import type { VaultWritePort } from './ports.js';
 
 const mountPath = (m: string): string => m.replace(/^\/+|\/+$/g, '');
+const CAS_MISMATCH = /check-and-set parameter did not match the current version/;
+const INVALID_LOGIN = /invalid role or secret ID|invalid secret id|failed to validate credentials/i;
+
+/** KV data with every string value wrapped as a Secret (a KV secret's values are secrets until shown otherwise). */
+function wrapStrings(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, typeof v === 'string' && v !== '' ? new Secret(v) : v]),
+  );
+}
+
+/** The request body of a KV write: Secrets revealed here and nowhere else. */
+function revealAll(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : v]));
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const NO_ROLE = /role "[^"]*" does not exist/;
 
 /** A seal is transient for remediation: the job is retried once Vault is unsealed. */
@@ -81,6 +98,15 @@ export class VaultApiWritePort implements VaultWritePort {
       self.catch(() => this.selfAccessors.delete(key));
     }
     return self;
+  }
+
+  /**
+   * The remediation token's own accessor in this cluster and namespace (lookup-self, read once),
+   * so a rotation can refuse to replace it before it starts (revokeTokenAccessor refuses it too).
+   * Not in VaultWritePort: a caller checks for it and refuses when a port lacks it.
+   */
+  ownAccessor(cluster: string, namespace: string): Promise<string | null> {
+    return this.run(cluster, (api) => this.selfAccessor(api, cluster, namespace));
   }
 
   lookupTokenAccessor(cluster: string, namespace: string, accessor: string) {
@@ -148,6 +174,191 @@ export class VaultApiWritePort implements VaultWritePort {
         `update on auth/${m}/role/${role}/secret-id-accessor/destroy`,
       );
     });
+  }
+
+  kvRead(cluster: string, namespace: string, mount: string, path: string, version?: number) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api) => {
+      const q = version !== undefined ? `?version=${version}` : '';
+      const out = await api.read('vault:kv-read', namespace, `${m}/data/${path}${q}`, `read on ${m}/data/${path}`);
+      const meta = out?.data?.metadata as { version?: unknown } | undefined;
+      if (!out?.data || typeof meta?.version !== 'number') return null;
+      const data = out.data.data;
+      return {
+        version: meta.version,
+        data: data && typeof data === 'object' ? wrapStrings(data as Record<string, unknown>) : null,
+      };
+    });
+  }
+
+  kvWrite(cluster: string, namespace: string, mount: string, path: string, data: Record<string, unknown>, cas: number) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api): Promise<{ version: number } | { conflict: string }> => {
+      try {
+        const out = await api.write(
+          'vault:kv-write',
+          namespace,
+          `${m}/data/${path}`,
+          { options: { cas }, data: revealAll(data) },
+          `create and update on ${m}/data/${path}`,
+        );
+        const version = out?.data?.version;
+        if (typeof version !== 'number')
+          throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: ${m}/data/${path}: the write returned no version`);
+        return { version };
+      } catch (err) {
+        if (err instanceof VaultHttpError && err.status === 400 && CAS_MISMATCH.test(err.message))
+          return { conflict: `check-and-set ${cas} did not match the current version of ${m}/data/${path}` };
+        throw err;
+      }
+    });
+  }
+
+  readAppRole(cluster: string, namespace: string, mount: string, role: string) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api) => {
+      try {
+        const out = await api.read(
+          'vault:read-role',
+          namespace,
+          `auth/${m}/role/${role}`,
+          `read on auth/${m}/role/${role}`,
+        );
+        return out?.data ?? null;
+      } catch (err) {
+        if (roleOrMountAbsent(err)) return null;
+        throw err;
+      }
+    });
+  }
+
+  readRoleId(cluster: string, namespace: string, mount: string, role: string) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api) => {
+      try {
+        const out = await api.read(
+          'vault:read-role-id',
+          namespace,
+          `auth/${m}/role/${role}/role-id`,
+          `read on auth/${m}/role/${role}/role-id`,
+        );
+        return str(out?.data?.role_id);
+      } catch (err) {
+        if (roleOrMountAbsent(err)) return null;
+        throw err;
+      }
+    });
+  }
+
+  createSecretId(cluster: string, namespace: string, mount: string, role: string, body: Record<string, unknown>) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api) => {
+      const out = await api.write(
+        'vault:create-secret-id',
+        namespace,
+        `auth/${m}/role/${role}/secret-id`,
+        body,
+        `update on auth/${m}/role/${role}/secret-id`,
+      );
+      const secretId = str(out?.data?.secret_id);
+      const accessor = str(out?.data?.secret_id_accessor);
+      if (!secretId || !accessor)
+        throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: auth/${m}/role/${role}/secret-id returned no secret ID`);
+      return { secretId: new Secret(secretId), accessor };
+    });
+  }
+
+  approleLoginWorks(cluster: string, namespace: string, mount: string, roleId: string, secretId: Secret) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api) => {
+      let out: Awaited<ReturnType<VaultApi['write']>>;
+      try {
+        out = await api.write(
+          'vault:approle-login',
+          namespace,
+          `auth/${m}/login`,
+          { role_id: roleId, secret_id: secretId.reveal() },
+          `update on auth/${m}/login`,
+        );
+      } catch (err) {
+        if (err instanceof VaultHttpError && err.status === 400 && INVALID_LOGIN.test(err.message)) return false;
+        throw err;
+      }
+      const accessor = str(out?.auth?.accessor);
+      // A batch token (a role with token_type batch) has no accessor and cannot be revoked: it
+      // expires with its TTL.
+      if (!accessor && str(out?.auth?.client_token) && out?.auth?.token_type === 'batch') return true;
+      if (!accessor) throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: auth/${m}/login returned no token`);
+      // The login only proves the pair works: its token is revoked at once.
+      await api.write(
+        'vault:revoke-accessor',
+        namespace,
+        'auth/token/revoke-accessor',
+        { accessor },
+        'update on auth/token/revoke-accessor',
+      );
+      return true;
+    });
+  }
+
+  secretIdValid(cluster: string, namespace: string, mount: string, role: string, secretId: Secret) {
+    const m = mountPath(mount);
+    return this.run(cluster, async (api) => {
+      try {
+        const out = await api.write(
+          'vault:lookup-secret-id',
+          namespace,
+          `auth/${m}/role/${role}/secret-id/lookup`,
+          { secret_id: secretId.reveal() },
+          `update on auth/${m}/role/${role}/secret-id/lookup`,
+        );
+        return !!out?.data && !('error' in out.data);
+      } catch (err) {
+        if (roleOrMountAbsent(err)) return false;
+        throw err;
+      }
+    });
+  }
+
+  createOrphanToken(cluster: string, namespace: string, body: Record<string, unknown>) {
+    return this.run(cluster, async (api) => {
+      const out = await api.write(
+        'vault:create-orphan',
+        namespace,
+        'auth/token/create-orphan',
+        body,
+        'update on auth/token/create-orphan',
+      );
+      const token = str(out?.auth?.client_token);
+      const accessor = str(out?.auth?.accessor);
+      if (!token || !accessor)
+        throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: auth/token/create-orphan returned no token`);
+      return { token: new Secret(token), accessor };
+    });
+  }
+
+  lookupSelfWith(cluster: string, namespace: string, token: Secret) {
+    return this.run(cluster, async (api) => {
+      try {
+        const out = await api.readAs(
+          token.reveal(),
+          'vault:lookup-self',
+          namespace,
+          'auth/token/lookup-self',
+          'read on auth/token/lookup-self',
+        );
+        return out?.data ?? null;
+      } catch (err) {
+        if (err instanceof CwError && err.code === ErrorCodes.VAULT_PERMISSION) return null;
+        throw err;
+      }
+    });
+  }
+
+  listTokenAccessors(cluster: string, namespace: string) {
+    return this.run(cluster, (api) =>
+      api.list('vault:list-accessors', namespace, 'auth/token/accessors', 'list+sudo on auth/token/accessors'),
+    );
   }
 
   lookupLease(cluster: string, namespace: string, leaseId: string) {

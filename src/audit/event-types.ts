@@ -42,7 +42,25 @@ export const AUDIT_EVENT_TYPES = {
   'remediation.resumed': 'a person released the kill switch',
   'breaker.tripped': 'the remediation error rate passed its threshold: remediation paused until a person resets it',
   'breaker.reset': 'a person reset the remediation circuit breaker',
+  ...rotationEvents(),
 } as const;
+
+/**
+ * `rotation.<step>.intent` (written before the step touches anything), `.checkpoint` (a fact a
+ * resumed step needs, recorded before the backend call it protects) and `.result`, per step.
+ */
+function rotationEvents() {
+  const steps = ['prepare', 'create', 'deliver', 'verify', 'adopt', 'deactivate', 'delete', 'rollback'] as const;
+  type Step = (typeof steps)[number];
+  const out = {} as Record<`rotation.${Step}.${'intent' | 'checkpoint' | 'result'}`, string>;
+  for (const s of steps) {
+    out[`rotation.${s}.intent`] = `a rotation's ${s} step is about to run (no intent, no step)`;
+    out[`rotation.${s}.checkpoint`] =
+      `a rotation's ${s} step recorded what a resumed run needs, before its backend call`;
+    out[`rotation.${s}.result`] = `a rotation's ${s} step finished, is waiting, went back or stopped`;
+  }
+  return out;
+}
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
 

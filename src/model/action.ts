@@ -10,6 +10,7 @@
  */
 import type { CredentialKind, SourceType } from './credential.js';
 import type { RuleHit, Severity } from './finding.js';
+import type { DeliveryTarget, RotationProgress } from './rotation.js';
 
 /**
  * The exact thing an action touches. `identity` holds the ids the backend calls take (access key
@@ -53,6 +54,11 @@ export interface ActionPlan {
   /** The scan whose evaluation planned it, and when. */
   scanId: string;
   plannedAt: string;
+  /**
+   * Rotations only: where the agent reads its credential (agents.yaml `delivery`), or null when
+   * the agent has none (the guard denies it: a rotation never creates a credential nobody reads).
+   */
+  delivery?: DeliveryTarget | null;
 }
 
 export type Decision = 'allow' | 'hold' | 'deny' | 'dry-run';
@@ -75,7 +81,9 @@ export interface GuardDecision {
  *   dry-run, so it is recorded as "would do"; held: a guardrail held it (cap, rate, window,
  *   breaker, pause) and the next run decides again; awaiting-approval: waits for people;
  * - queued → running → done | failed | cancelled (the live re-check found the facts changed or the
- *   credential gone); denied: a guardrail or a person refused it; rolled-back: undone by a person.
+ *   credential gone); denied: a guardrail or a person refused it; rolled-back: undone by a person;
+ * - in-progress: a rotation between steps, waiting (for adoption, for afterDays, for a window);
+ *   its `rotation` field says which step runs next and when.
  */
 export type ActionState =
   | 'planned'
@@ -85,6 +93,7 @@ export type ActionState =
   | 'denied'
   | 'queued'
   | 'running'
+  | 'in-progress'
   | 'done'
   | 'failed'
   | 'cancelled'
@@ -98,6 +107,7 @@ export const ACTION_STATES: readonly ActionState[] = [
   'denied',
   'queued',
   'running',
+  'in-progress',
   'done',
   'failed',
   'cancelled',
@@ -141,6 +151,8 @@ export interface ActionRecord {
   rollback?: { by: string; at: string; detail: string };
   /** When a rollback's intent was recorded (set before its backend call). */
   rollbackIntentAt?: string;
+  /** Rotations: the steps' progress (never a secret). */
+  rotation?: RotationProgress;
   history: { at: string; state: ActionState; note: string }[];
   updatedAt: string;
 }

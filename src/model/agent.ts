@@ -1,4 +1,5 @@
 import type { Owner } from './credential.js';
+import type { DeliveryTarget } from './rotation.js';
 
 /** A registry entry from agents.yaml. */
 export interface Agent {
@@ -10,7 +11,8 @@ export interface Agent {
   environment: string;
   scopes: { aws: string[]; vault: VaultScope[] };
   selectors: AgentSelectors;
-  delivery?: Record<string, unknown>;
+  /** Where rotated credentials go (agents.yaml `delivery`); a rotation without one never starts. */
+  delivery?: DeliveryTarget;
 }
 
 export interface VaultScope {

@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { z } from 'zod';
-import { actionNames, getActionType, NOT_YET_AVAILABLE } from '../actions/index.js';
+import { actionNames, getActionType } from '../actions/index.js';
 import { located, readYaml, type YamlSource } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { INPUT_LIMITS } from '../limits.js';
@@ -111,9 +111,8 @@ function parsePolicy(src: YamlSource, i: number, raw: unknown): Policy {
   const remediation = p.remediation.map((r, j) => {
     const { action, ...params } = typeof r === 'string' ? { action: r } : r;
     const type = getActionType(action);
-    const spec = type ?? NOT_YET_AVAILABLE.get(action);
-    if (!spec) fail(src, [...at, 'remediation', j], `unknown action "${action}" (valid: ${actionNames().join(', ')})`);
-    if (type && type.kinds.length > 0 && p.resource.kinds) {
+    if (!type) fail(src, [...at, 'remediation', j], `unknown action "${action}" (valid: ${actionNames().join(', ')})`);
+    if (type.kinds.length > 0 && p.resource.kinds) {
       // Several actions may share a multi-kind policy (each acts on its own kinds); one that can
       // act on none of the policy's kinds could never run.
       if (!p.resource.kinds.some((k) => type.kinds.includes(k as CredentialKind)))
@@ -123,7 +122,7 @@ function parsePolicy(src: YamlSource, i: number, raw: unknown): Policy {
           `action "${action}" acts only on ${type.kinds.join(', ')}, and this policy selects ${p.resource.kinds.join(', ')}`,
         );
     }
-    return { action, params: check(src, [...at, 'remediation', j], spec.schema, params) };
+    return { action, params: check(src, [...at, 'remediation', j], type.schema, params) };
   });
   return {
     ...p,

@@ -8,7 +8,8 @@
  *                                                    scan timeout, promoted when the last unit reports)
  *   evaluate   evaluate    {scanId}                  policies × inventory → findings, transitions, scores; plans alerts
  *   alert-<sink> deliver {notificationId}           one notification to one sink (own queue: own rate limit)
- *   remediate  remediate   {planId}                  one action under guardrails (remediation/executor.ts)
+ *   remediate  remediate   {planId}                  one attempt of an action under guardrails, or one
+ *                                                    step run of a rotation (remediation/executor.ts)
  */
 import { jobId } from '../model/ids.js';
 
@@ -66,7 +67,8 @@ export const ids = {
   finalize: (scanId: string) => jobId('inventory', scanId),
   evaluate: (scanId: string) => jobId('evaluate', scanId),
   deliver: (notificationId: string) => jobId('alert', notificationId),
-  remediate: (planId: string) => jobId('remediate', planId),
+  /** One attempt of a plan (`a<attempt>`) or one wake-up of a rotation (`w<ms>`). */
+  remediate: (planId: string, key: string) => jobId('remediate', planId, key),
 };
 
 /** A scan id from the scheduler's deterministic job id (`repeat:<scheduler>:<millis>`), so a replayed tick is the same scan. */

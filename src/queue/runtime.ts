@@ -82,13 +82,19 @@ export function createQueues(app: App): Queues {
     remediate: queue<RemediatePayload>(QueueNames.remediate),
     alerts: new Map(app.config.alerts.sinks.map((s) => [s.name, queue<DeliverPayload>(alertQueueName(s.name))])),
   };
-  // A replayed or retried plan is the same job (remediate/<plan id>): queued once, run once.
-  app.remediation.setEnqueue(async (planIds) => {
+  // A replayed plan is the same job (remediate/<plan id>/a<attempt>): queued once, run once; a
+  // plan queued again (held, then allowed) is a new attempt and a new job.
+  app.remediation.setEnqueue(async (jobs) => {
     await q.remediate.addBulk(
-      planIds.map((planId) => ({
+      jobs.map((j) => ({
         name: JobNames.remediate,
-        data: { planId },
-        opts: { jobId: ids.remediate(planId), attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+        data: { planId: j.planId },
+        opts: {
+          jobId: ids.remediate(j.planId, j.key),
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 2000 },
+          ...(j.delayMs ? { delay: j.delayMs } : {}),
+        },
       })),
     );
   });

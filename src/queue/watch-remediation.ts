@@ -68,10 +68,11 @@ export async function watchRemediation(o: {
         watched.delete(id);
         continue;
       }
-      const job = await viewJob(o.queues.remediate, ids.remediate(id));
+      const attempt = await o.remediation.store.attempt(id);
+      const jobId = ids.remediate(id, `a${attempt}`);
+      const job = await viewJob(o.queues.remediate, jobId);
       if (job.phase === 'failed') {
         watched.delete(id);
-        const jobId = ids.remediate(id);
         report.failures.push({ id, reason: codedReason(job.failedReason ?? 'failed', o.lastError?.(jobId)) });
       }
     }

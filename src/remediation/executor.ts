@@ -22,6 +22,7 @@ import type { Effect } from '../util/effects.js';
 import { Lease } from '../util/lease.js';
 import { windowState } from './guard.js';
 import { liveCheck } from './live-check.js';
+import { type Announce, RotationRunner } from './rotation-runner.js';
 import type { RemediationService } from './service.js';
 
 const STATE_OF = {
@@ -33,7 +34,19 @@ const STATE_OF = {
 } as const satisfies Record<ActionResult['outcome'], ActionState>;
 
 export class ActionExecutor {
-  constructor(private readonly svc: RemediationService) {}
+  readonly rotations: RotationRunner;
+
+  constructor(
+    private readonly svc: RemediationService,
+    opts: { announce?: Announce; sleep?: (ms: number) => Promise<void> } = {},
+  ) {
+    this.rotations = new RotationRunner(
+      svc,
+      (rec, r, effects) => this.finish(rec, r, rec.preState ?? null, null, r.outcome !== 'held', effects),
+      opts.announce ?? null,
+      opts.sleep,
+    );
+  }
 
   private get d() {
     return this.svc.d;
@@ -76,6 +89,9 @@ export class ActionExecutor {
   async abandon(planId: string, reason: string): Promise<ActionRecord | null> {
     const rec = await this.svc.store.get(planId);
     if (!rec || (rec.state !== 'running' && rec.state !== 'queued')) return rec;
+    // A rotation under way is not failed for a transient error: both credentials still work, and
+    // it looks again later (a failed rotation would strand a delivered key).
+    if (rec.rotation) return this.rotations.park(rec, `the job gave up for now: ${reason}`);
     return this.finish(
       rec,
       { outcome: 'failed', detail: `gave up after the job's last attempt: ${reason}` },
@@ -89,11 +105,14 @@ export class ActionExecutor {
     const store = this.svc.store;
     const rec = await store.get(planId);
     if (!rec) throw new CwError(ErrorCodes.INPUT, `no action ${planId}`);
-    if (rec.state !== 'queued' && rec.state !== 'running') return rec;
+    if (rec.state !== 'queued' && rec.state !== 'running' && rec.state !== 'in-progress') return rec;
     const { plan } = rec;
     const type = getActionType(plan.action);
     if (!type)
       return this.finish(rec, { outcome: 'failed', detail: `unknown action ${plan.action}` }, null, null, false);
+    // A rotation that started goes on from its progress: each step has its own intent and checks.
+    if (rec.rotation) return this.rotations.run(rec);
+    if (rec.state === 'in-progress') return rec;
 
     // 1. Intent, before anything is touched.
     await this.d.audit.append({
@@ -166,6 +185,7 @@ export class ActionExecutor {
     });
     const late = await this.stopReason();
     if (late) return this.hold(rec, late);
+    if (type.rotation) return this.rotations.run((await store.get(planId))!);
 
     // 8. Act, read back, verify.
     try {
@@ -211,6 +231,7 @@ export class ActionExecutor {
     preState: TargetState | null,
     postState: TargetState | null,
     counts: boolean,
+    extra: Effect[] = [],
   ): Promise<ActionRecord> {
     const { plan } = rec;
     const at = this.now();
@@ -226,7 +247,10 @@ export class ActionExecutor {
             decidedAt: at,
           }
         : undefined;
-    const effects: Effect[] = this.svc.store.patchEffects(plan.id, { state, result, decision }, at, r.detail);
+    const effects: Effect[] = [
+      ...this.svc.store.patchEffects(plan.id, { state, result, decision }, at, r.detail),
+      ...extra,
+    ];
     // Only a change credwarden made counts as done by it (delete-key's afterDays runs from it): a
     // target someone else already changed is "already done", not credwarden's.
     if (r.outcome === 'done')

@@ -6,10 +6,12 @@
  *
  * - deny (per plan): a protect or break-glass tag, a protect.agents / accounts / credentials glob,
  *   a non-empty allow list that does not match, younger than `minAgeHours` (or no known creation
- *   time: the minimum age cannot be shown), no remediation credentials for the target;
+ *   time: the minimum age cannot be shown), no remediation credentials for the target, a rotation
+ *   for an agent with no delivery target;
  * - dry-run: `remediation.mode: dry-run` and/or the policy's `mode: observe` (invariant 2);
  * - hold: the kill switch, an open breaker, a closed window or a freeze, cooldown, approval
- *   required (the service makes that `awaiting-approval`), a cap, the rate limit.
+ *   required (the service makes that `awaiting-approval`), a cap, the rate limit, a credential held
+ *   by a rotation in progress (the old or the new one).
  *
  * Caps follow Custodian's max-resources: a policy whose batch (its plans in this call that no
  * per-plan check denied) exceeds a cap runs NOTHING of that batch. The rate limit admits the first
@@ -42,6 +44,8 @@ export interface GuardState {
   credentialsFor(target: ActionTarget): string | null;
   /** Plan id → why its action is not due yet (delete-key before `afterDays`): held, code not-yet. */
   notYet?: ReadonlyMap<string, string>;
+  /** Credential id → the rotation (plan id) holding it now: any other action on it is held. */
+  rotating?: ReadonlyMap<string, string>;
 }
 
 const HOUR = 3_600_000;
@@ -178,6 +182,12 @@ function denyReasons(p: ActionPlan, k: Compiled, state: GuardState, out: GuardRe
   }
   const noCreds = state.credentialsFor(p.target);
   if (noCreds !== null) out.push({ guard: 'credentials', code: 'no-credentials', message: noCreds });
+  if (p.delivery === null)
+    out.push({
+      guard: 'delivery',
+      code: 'no-delivery',
+      message: `${p.agentId === null ? `${p.target.credentialId} belongs to no registered agent` : `agent ${p.agentId} has no delivery target in the registry`}: a rotation never creates a credential nobody can read`,
+    });
 }
 
 function holdReasons(p: ActionPlan, k: Compiled, state: GuardState, out: GuardReason[]): void {
@@ -212,6 +222,13 @@ function holdReasons(p: ActionPlan, k: Compiled, state: GuardState, out: GuardRe
           : `credwarden acted on ${p.target.credentialId} at ${last}; cooldown ${c.cooldownHours} h ends ${new Date(ends).toISOString()}`,
       });
   }
+  const holder = state.rotating?.get(p.target.credentialId);
+  if (holder !== undefined && holder !== p.id)
+    out.push({
+      guard: 'rotation',
+      code: 'rotation-in-progress',
+      message: `${p.target.credentialId} is part of rotation ${holder} in progress; nothing else acts on it until that ends`,
+    });
   const wait = state.notYet?.get(p.id);
   if (wait !== undefined) out.push({ guard: 'schedule', code: 'not-yet', message: wait });
   const rule = matchApproval(k.approvals, p);

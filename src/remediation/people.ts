@@ -16,12 +16,17 @@
 import { getActionType } from '../actions/index.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { ActionRecord } from '../model/action.js';
+import { Lease } from '../util/lease.js';
+import type { RotationRunner } from './rotation-runner.js';
 import { queuedPatch, type RemediationService } from './service.js';
 
 const refuse = (msg: string) => new CwError(ErrorCodes.GUARDRAIL, msg);
 
 export class ActionPeople {
-  constructor(private readonly svc: RemediationService) {}
+  constructor(
+    private readonly svc: RemediationService,
+    private readonly rotations: RotationRunner | null = null,
+  ) {}
 
   private async load(id: string): Promise<ActionRecord> {
     const r = await this.svc.store.get(id);
@@ -108,6 +113,7 @@ export class ActionPeople {
   async rollback(id: string, by: string): Promise<ActionRecord> {
     const r = await this.load(id);
     const type = getActionType(r.plan.action);
+    if (type?.rotation) return this.rollbackRotation(r, by);
     if (!type?.reversible || !type.rollback || !type.isRolledBack)
       throw refuse(
         `action ${id} (${r.plan.action}) is not reversible: ${type?.docs.split('.')[0] ?? 'unknown action'}`,
@@ -168,5 +174,34 @@ export class ActionPeople {
       ],
     });
     return this.load(id);
+  }
+
+  /**
+   * A rotation is rolled back while it is in progress or after it stopped, until the old
+   * credential is deleted: the old one back in service and in the delivery, the new one retired.
+   * It holds the plan's execution lease, so no step runs meanwhile.
+   */
+  private async rollbackRotation(r: ActionRecord, by: string): Promise<ActionRecord> {
+    if (!this.rotations) throw new CwError(ErrorCodes.INTERNAL, 'rotation rollback is not wired in this process');
+    if (!['in-progress', 'failed', 'held', 'running'].includes(r.state) || !r.rotation)
+      throw refuse(
+        `action ${r.plan.id} is ${r.state}; a rotation is rolled back while in progress or after it stopped, before the old credential is deleted`,
+      );
+    const lease = await Lease.acquire(this.svc.d.redis, this.svc.store.keys.lock(r.plan.id), {
+      ttlMs: this.svc.d.leaseMs ?? 30_000,
+      waitMs: 0,
+      what: `action ${r.plan.id}`,
+    });
+    try {
+      const fresh = await this.load(r.plan.id);
+      try {
+        return await this.rotations.rollback(fresh, by);
+      } catch (err) {
+        if (err instanceof CwError) throw err;
+        throw refuse(`action ${r.plan.id}: rollback stopped: ${(err as Error).message}`);
+      }
+    } finally {
+      await lease.release();
+    }
   }
 }

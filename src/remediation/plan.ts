@@ -11,7 +11,7 @@
  *   credential wins: a collapsed finding whose two policies both ask for `deactivate-key` yields
  *   one plan, attributed to the primary policy (the later ask is the same act, not a second one).
  * - Anything that cannot be planned is returned in `skipped` with a reason that starts with a
- *   stable code (`unknown-policy:`, `not-available:`, `unknown-action:`, `credential-missing:`,
+ *   stable code (`unknown-policy:`, `unknown-action:`, `credential-missing:`,
  *   `kind-mismatch:`, `action-skipped:`, `target-mismatch:`, `plan-error:`), never dropped.
  * - Ids are deterministic (model/action.ts): the policy, the action, the exact credential id and
  *   the hash of the evidence. The same facts give the same id scan after scan; new facts give a
@@ -19,7 +19,7 @@
  */
 import crypto from 'node:crypto';
 import type { ActionType } from '../actions/action-type.js';
-import { getActionType, NOT_YET_AVAILABLE } from '../actions/index.js';
+import { getActionType } from '../actions/index.js';
 import type { ActionPlan } from '../model/action.js';
 import type { Agent, Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
@@ -150,11 +150,6 @@ export function planActions(input: PlanInput): { plans: ActionPlan[]; skipped: S
         const action = entry.action;
         if (seen.has(action)) continue; // an earlier (primary-first) policy already asked for it
         seen.add(action);
-        const nya = NOT_YET_AVAILABLE.get(action);
-        if (nya) {
-          skip(name, action, `not-available: ${nya.reason}`);
-          continue;
-        }
         const type = lookup(action);
         if (!type) {
           skip(name, action, `unknown-action: no action type named "${action}" is registered`);
@@ -206,6 +201,10 @@ export function planActions(input: PlanInput): { plans: ActionPlan[]; skipped: S
           message: f.message,
           scanId: input.scanId,
           plannedAt,
+          // A rotation needs somewhere to put the new credential; none is denied by the guard.
+          ...(type.rotation
+            ? { delivery: (f.agentId !== null ? agents.get(f.agentId)?.delivery : undefined) ?? null }
+            : {}),
         });
       }
     }

@@ -55,7 +55,17 @@ export interface RemediationDeps {
   leaseMs?: number;
 }
 
-export type Enqueue = (planIds: readonly string[]) => Promise<void>;
+/**
+ * One remediate job: `key` tells the job ids of one plan apart (`a<attempt>` for a queued
+ * attempt, `w<ms>` for a rotation's wake-up), so a re-queued plan is a new job and a replayed one
+ * is the same job; `delayMs` delays a wake-up.
+ */
+export interface RemediateJob {
+  planId: string;
+  key: string;
+  delayMs?: number;
+}
+export type Enqueue = (jobs: readonly RemediateJob[]) => Promise<void>;
 
 export interface StoredRun {
   scanId: string;
@@ -108,6 +118,7 @@ const HOLD_CODES = new Set([
   'approval-required',
   'cap-exceeded',
   'rate-limited',
+  'rotation-in-progress',
 ]);
 
 const reasonCodes = (d: GuardDecision | null | undefined) =>
@@ -134,11 +145,21 @@ export class RemediationService {
     this.enqueueFn = fn;
   }
 
-  /** Queues `remediate/<plan id>` jobs; idempotent (deterministic job ids). */
+  /** Queues one job per plan for its current attempt; idempotent (deterministic job ids). */
   async enqueue(planIds: readonly string[]): Promise<void> {
     if (planIds.length === 0) return;
+    const attempts = await Promise.all(planIds.map((id) => this.d.redis.hget(this.store.keys.action(id), 'attempt')));
+    await this.enqueueJobs(planIds.map((planId, i) => ({ planId, key: `a${attempts[i] ?? 0}` })));
+  }
+
+  /** Queues a rotation's wake-up at `at` (ms); the same wake-up is the same job. */
+  async enqueueWake(planId: string, at: number): Promise<void> {
+    await this.enqueueJobs([{ planId, key: `w${at}`, delayMs: Math.max(0, at - this.d.clock.now().getTime()) }]);
+  }
+
+  private async enqueueJobs(jobs: readonly RemediateJob[]): Promise<void> {
     if (!this.enqueueFn) throw new CwError(ErrorCodes.QUEUE, 'no remediate queue is bound: actions cannot be queued');
-    await this.enqueueFn(planIds);
+    await this.enqueueFn(jobs);
   }
 
   policy(name: string): Policy | undefined {
@@ -219,6 +240,7 @@ export class RemediationService {
       this.controls.lastActions([...new Set(plans.map((p) => p.target.credentialId))]),
     ]);
     const notYet = await this.notYet(plans, now);
+    const rotating = new Map(Object.entries(await this.d.redis.hgetall(this.store.keys.rotating())));
     const decisions = guardPlans(plans, {
       notYet,
       now,
@@ -229,6 +251,7 @@ export class RemediationService {
       lastActionAt,
       matchedByPolicy,
       credentialsFor: (t) => this.d.credentialsFor(t),
+      rotating,
     });
     return { scanId, at: now.toISOString(), plans, decisions: Object.fromEntries(decisions), skipped };
   }

@@ -18,6 +18,10 @@
  *   P:rem:last-action          hash    credential id → ISO time of credwarden's last action (cooldown)
  *   P:rem:done-by              hash    "<credential id>|<action>" → ISO time it was done (delete-key's afterDays)
  *   P:rem:outcomes             zset    "<plan id>|ok" or "<plan id>|err", scored by time (breaker window)
+ *   P:rot:active               hash    credential id → the rotation holding it (old and new credential)
+ *   P:rot:principal            hash    "<source>|<principal>" → the rotation of that principal in progress
+ *   P:rot:made                 hash    credential id → the rotation that created it
+ *   P:rot:wakes                zset    rotation (plan id), scored by when it runs next (ms)
  *
  * Every state change of an action is an audit-event effect (util/effects.ts): the record says
  * "done" exactly when `action.result` says so. BullMQ's remediate queue lives under P:bull.
@@ -31,6 +35,7 @@ import type {
   GuardDecision,
   TargetState,
 } from '../model/action.js';
+import type { RotationProgress } from '../model/rotation.js';
 import type { Effect } from '../util/effects.js';
 
 export class RemediationKeys {
@@ -49,6 +54,14 @@ export class RemediationKeys {
   lastAction = () => `${this.prefix}:rem:last-action`;
   doneBy = () => `${this.prefix}:rem:done-by`;
   outcomes = () => `${this.prefix}:rem:outcomes`;
+  /** Credential id → the rotation (plan id) that holds it: the old credential and the new one, while it runs. */
+  rotating = () => `${this.prefix}:rot:active`;
+  /** "<source>|<principal>" → the one rotation of that principal in progress. */
+  rotatingPrincipal = () => `${this.prefix}:rot:principal`;
+  /** Credential id → the rotation that created it (a later rotation may delete it as credwarden's). */
+  made = () => `${this.prefix}:rot:made`;
+  /** plan id, scored by when a waiting rotation runs next (the sweep re-queues lost wake-ups). */
+  wakes = () => `${this.prefix}:rot:wakes`;
 }
 
 export const liveKey = (p: ActionPlan): string => `${p.policy}|${p.action}|${p.target.credentialId}`;
@@ -63,6 +76,7 @@ export type RecordPatch = Partial<{
   approvalRequestedAt: string;
   attempt: number;
   rollbackIntentAt: string;
+  rotation: RotationProgress;
 }>;
 
 export class ActionStore {
@@ -111,6 +125,7 @@ export class ActionStore {
     const result = json<ActionResult>(h.result);
     const denial = json<ActionRecord['denial']>(h.denial);
     const rollback = json<ActionRecord['rollback']>(h.rollback);
+    const rotation = json<RotationProgress>(h.rotation);
     return {
       plan: JSON.parse(h.plan) as ActionPlan,
       decision: JSON.parse(h.decision ?? 'null') as GuardDecision,
@@ -125,6 +140,7 @@ export class ActionStore {
       ...(preState !== undefined ? { preState } : {}),
       ...(result ? { result } : {}),
       ...(rollback ? { rollback } : {}),
+      ...(rotation ? { rotation } : {}),
       history: Object.entries(history)
         .map(([field, note]) => {
           const i = field.lastIndexOf('|');
@@ -137,6 +153,10 @@ export class ActionStore {
 
   async state(id: string): Promise<ActionState | null> {
     return (await this.redis.hget(this.keys.action(id), 'state')) as ActionState | null;
+  }
+
+  async attempt(id: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys.action(id), 'attempt')) ?? 0);
   }
 
   async livePlanId(p: ActionPlan): Promise<string | null> {

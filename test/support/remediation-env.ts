@@ -71,8 +71,8 @@ export const REGISTRY = {
 
 export function drive(app: App, clock: ManualClock, onClose: () => Promise<void> = async () => {}): Drive {
   const queued: string[] = [];
-  app.remediation.setEnqueue(async (ids) => {
-    queued.push(...ids);
+  app.remediation.setEnqueue(async (jobs) => {
+    queued.push(...jobs.map((j) => j.planId));
   });
   const d: Drive = {
     app,
@@ -124,6 +124,8 @@ export async function scenario(opts: {
   accountExtra?: Record<string, unknown>;
   /** More top-level config (e.g. `alerts`). */
   config?: Record<string, unknown>;
+  /** The agent registry (default REGISTRY: one agent over every agent-* user). */
+  registry?: Record<string, unknown>;
 }): Promise<Scenario> {
   useMotoCredentialsEnv();
   const clock = new ManualClock(Date.now() + (opts.daysAhead ?? 10) * 86_400_000);
@@ -146,7 +148,7 @@ export async function scenario(opts: {
       remediation: { mode: 'enforce', minAgeHours: 1, approvals: { required: [] }, ...opts.remediation },
       ...opts.config,
     },
-    REGISTRY,
+    opts.registry ?? REGISTRY,
   );
   mkdirSync(join(files.dir, 'policies'));
   writeFileSync(join(files.dir, 'policies', 'p.yaml'), opts.policies);

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { actionNames, actionTypes, getActionType, NOT_YET_AVAILABLE } from '../../src/actions/index.js';
+import { actionNames, actionTypes, getActionType } from '../../src/actions/index.js';
 import { loadPolicies } from '../../src/policy/load.js';
+import { rotatorFor } from '../../src/remediation/rotation-runner.js';
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ACTIONS_DIR = fileURLToPath(new URL('../../src/actions/', import.meta.url));
@@ -32,10 +33,6 @@ describe('action type registry', () => {
     expect(new Set(actionNames()).size).toBe(actionNames().length);
   });
 
-  it('keeps not-yet-available names out of the executable registry', () => {
-    for (const n of NOT_YET_AVAILABLE.keys()) expect(getActionType(n)).toBeUndefined();
-  });
-
   describe.each(types.map((t) => [t.name, t] as const))('%s', (name, t) => {
     it('has a kebab-case name the registry returns it under', () => {
       expect(name).toMatch(KEBAB);
@@ -48,9 +45,11 @@ describe('action type registry', () => {
       for (const f of [t.plan, t.inspect, t.isDone, t.refuse, t.execute, t.verify]) expect(typeof f).toBe('function');
     });
 
-    it('has the parts rollback needs exactly when it is reversible', () => {
+    it('has the parts rollback needs exactly when it is reversible (a rotation rolls back through its rotator)', () => {
       const parts = [t.rollback, t.changedSince, t.isRolledBack].map((f) => typeof f === 'function');
-      expect(parts).toEqual([t.reversible, t.reversible, t.reversible]);
+      const own = t.reversible && !t.rotation;
+      expect(parts).toEqual([own, own, own]);
+      if (t.rotation) expect(rotatorFor(t.rotation)?.kind).toBe(t.rotation);
     });
 
     it('lists exact permissions for the backend of its kinds', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CwError, ErrorCodes } from '../../src/errors.js';
 import type { DiscoveredCredential } from '../../src/model/credential.js';
 import { anyGlob, globMatch } from '../../src/registry/glob.js';
-import { loadRegistryText } from '../../src/registry/load.js';
+import { loadRegistryText, resolveDeliveries } from '../../src/registry/load.js';
 import {
   attribute,
   isAgentPrincipal,
@@ -72,7 +72,7 @@ describe(loadRegistryText.name, () => {
         aws: { users: ['svc-invoice-bot'], roles: [], tags: { 'agent-id': 'invoice-bot' } },
         vault: { displayNames: ['token-invoice-bot'], meta: { agent: 'invoice-bot' }, namespace: 'team-a/' },
       },
-      delivery: { vault: { path: 'secret/data/agents/invoice-bot/aws' } },
+      delivery: { type: 'vault', cluster: '', namespace: 'root', mount: 'secret', path: 'agents/invoice-bot/aws' },
     });
     expect(registry.unregistered).toEqual({
       aws: { tags: { agent: 'true' }, namePatterns: ['agent-*'] },
@@ -215,6 +215,73 @@ describe(loadRegistryText.name, () => {
     expect(err.message.startsWith(`${FILE}:${line} ${path}: `)).toBe(true);
     expect(err.message).toMatch(message);
     expect(err.exitCode).toBe(2);
+  });
+
+  describe('delivery', () => {
+    const withDelivery = (line: string) =>
+      yaml('agents:', ...agent('bot', '    selectors:', '      aws: { users: ["svc-bot"] }', `    delivery: ${line}`));
+
+    it('should split a KV v2 API path into mount and path, or take mount: and the path inside it', () => {
+      expect(
+        sut(FILE, withDelivery('{ vault: { cluster: main, path: "kv/team/data/agents/bot" } }')).agents[0]?.delivery,
+      ).toEqual({ type: 'vault', cluster: 'main', namespace: 'root', mount: 'kv/team', path: 'agents/bot' });
+      expect(
+        sut(
+          FILE,
+          withDelivery('{ vault: { cluster: main, namespace: team-a, mount: kv, path: agents/bot, field: secret } }'),
+        ).agents[0]?.delivery,
+      ).toEqual({
+        type: 'vault',
+        cluster: 'main',
+        namespace: 'team-a',
+        mount: 'kv',
+        path: 'agents/bot',
+        field: 'secret',
+      });
+    });
+
+    it('should read a webhook delivery with its KV secretRef and signing secret variable', () => {
+      const d = sut(
+        FILE,
+        withDelivery(
+          '{ webhook: { url: "https://hooks.example.com/x", signingSecretEnv: CW_HOOK, secretRef: { cluster: main, path: "secret/data/a/b" } } }',
+        ),
+      ).agents[0]?.delivery;
+      expect(d).toEqual({
+        type: 'webhook',
+        url: 'https://hooks.example.com/x',
+        signingSecretEnv: 'CW_HOOK',
+        store: { type: 'vault', cluster: 'main', namespace: 'root', mount: 'secret', path: 'a/b' },
+      });
+    });
+
+    it.each([
+      ['{ vault: { cluster: main, path: "secret/agents/bot" } }', /delivery\.vault\.path: must be a KV v2 API path/],
+      ['{ vault: { cluster: main, path: "secret/data/../x" } }', /delivery\.vault\.path: must be/],
+      ['{ vault: { cluster: main, path: "secret/data/x", ttl: 1 } }', /delivery\.vault\.ttl: Unrecognized key/],
+      ['{ s3: { bucket: b } }', /delivery/],
+      [
+        '{ webhook: { url: "ftp://x", signingSecretEnv: CW_HOOK, secretRef: { path: "secret/data/x" } } }',
+        /delivery\.webhook\.url/,
+      ],
+    ])('should refuse %s with the key named and exit code 2', (line, message) => {
+      const err = registryError(withDelivery(line));
+      expect(err.code).toBe(ErrorCodes.REGISTRY);
+      expect(err.message).toMatch(message);
+      expect(err.exitCode).toBe(2);
+    });
+
+    it('should give a delivery without cluster the only configured cluster, and refuse it when that is ambiguous', () => {
+      const reg = sut(FILE, withDelivery('{ vault: { path: "secret/data/agents/bot" } }'));
+      expect(resolveDeliveries(reg, ['main'], FILE).agents[0]?.delivery).toMatchObject({ cluster: 'main' });
+      expect(() => resolveDeliveries(reg, ['a', 'b'], FILE)).toThrow(
+        /agents\[0\] \(bot\)\.delivery\.vault: needs cluster: \(configured: a, b\)/,
+      );
+      const named = sut(FILE, withDelivery('{ vault: { cluster: other, path: "secret/data/agents/bot" } }'));
+      expect(() => resolveDeliveries(named, ['main'], FILE)).toThrow(
+        /"other" is not a configured Vault cluster \(main\)/,
+      );
+    });
   });
 
   it('should report a YAML syntax error as CW_ERR_REGISTRY naming the file', () => {

@@ -79,6 +79,37 @@ describe('per-plan guardrails: each with its decision and exact reasons', () => 
       ['protected-account'],
     ],
     [
+      'a rotation for an agent with no delivery target',
+      { action: 'rotate-key', delivery: null },
+      {},
+      'deny',
+      ['no-delivery'],
+    ],
+    [
+      'a rotation with a delivery target',
+      {
+        action: 'rotate-key',
+        delivery: { type: 'vault', cluster: 'main', namespace: 'root', mount: 'secret', path: 'agents/x' },
+      },
+      {},
+      'allow',
+      [],
+    ],
+    [
+      'a credential another rotation holds',
+      {},
+      { rotating: new Map([[`aws/${ACCT}/access-key/AKIA${'1'.padStart(16, '0')}`, 'ap-other']]) },
+      'hold',
+      ['rotation-in-progress'],
+    ],
+    [
+      'a credential its own rotation holds',
+      { id: 'ap-mine' },
+      { rotating: new Map([[`aws/${ACCT}/access-key/AKIA${'1'.padStart(16, '0')}`, 'ap-mine']]) },
+      'allow',
+      [],
+    ],
+    [
       'a protected credential',
       {},
       { config: config({ protect: { credentials: ['*0000000000000001'] } }) },

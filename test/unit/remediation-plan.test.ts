@@ -254,12 +254,6 @@ describe('planActions: everything not planned is skipped with a reason', () => {
   const cases: [string, Partial<PlanInput>, string, string][] = [
     ['a policy not loaded', { policies: new Map() }, '*', 'unknown-policy: policy "agent-key-unused" is not loaded'],
     [
-      'rotate-key (not yet available)',
-      { policies: one('rotate-key') },
-      'rotate-key',
-      'not-available: rotate-key is not available',
-    ],
-    [
       'an action not registered',
       { policies: one('shred-key') },
       'shred-key',

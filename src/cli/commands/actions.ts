@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { CwError, ErrorCodes } from '../../errors.js';
 import type { App } from '../../main.js';
 import { ACTION_STATES, type ActionRecord, type ActionState } from '../../model/action.js';
+import { describeDelivery } from '../../model/rotation.js';
 import { closeQueues, createQueues } from '../../queue/runtime.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
 import { table, terminalWidth } from '../format.js';
@@ -32,10 +33,30 @@ export function actionJson(r: ActionRecord) {
     ...(r.denial ? { denial: r.denial } : {}),
     result: r.result ?? null,
     ...(r.rollback ? { rollback: r.rollback } : {}),
+    ...(r.rotation ? { rotation: rotationJson(r) } : {}),
     attempt: r.attempt,
     scanId: r.plan.scanId,
     plannedAt: r.plan.plannedAt,
     updatedAt: r.updatedAt,
+  };
+}
+
+/** A rotation's progress for people and scripts: the step, what is waited for, the new credential's id. */
+export function rotationJson(r: ActionRecord) {
+  const p = r.rotation!;
+  return {
+    kind: p.kind,
+    step: p.step,
+    waiting: p.waiting ?? null,
+    nextAt: p.nextAt ?? null,
+    newId: p.newId ?? null,
+    delivery: describeDelivery(p.delivery),
+    deliveredVersion: p.delivered?.version ?? null,
+    adoption: p.adopt?.observed ?? null,
+    deleteAfter: p.deleteAfter ?? null,
+    orphansRetired: p.orphans,
+    stopped: p.stopped ?? null,
+    done: p.done,
   };
 }
 
@@ -59,6 +80,16 @@ function showText(r: ActionRecord): string[] {
   for (const reason of r.decision?.reasons ?? []) lines.push(`  - ${reason.guard}/${reason.code}: ${reason.message}`);
   for (const a of r.approvals) lines.push(`  approved by ${a.by} at ${a.at}`);
   if (r.denial) lines.push(`  denied by ${r.denial.by} at ${r.denial.at}: ${r.denial.reason}`);
+  if (r.rotation) {
+    const j = rotationJson(r);
+    lines.push(
+      `  rotation ${j.kind}: step ${j.step}${j.waiting ? ` (waiting: ${j.waiting}; next ${j.nextAt})` : ''}; new ${j.newId ?? '-'}; delivery ${j.delivery}${j.deliveredVersion !== null ? ` v${j.deliveredVersion}` : ''}`,
+    );
+    for (const d of j.done) lines.push(`    ${d.at} ${d.step}: ${d.detail}`);
+    if (j.orphansRetired.length)
+      lines.push(`    retired (secret lost before delivery): ${j.orphansRetired.join(', ')}`);
+    if (j.stopped) lines.push(`    stopped: ${j.stopped}`);
+  }
   if (r.result) lines.push(`  result ${r.result.outcome} at ${r.result.at}: ${r.result.detail}`);
   if (r.rollback) lines.push(`  rolled back by ${r.rollback.by} at ${r.rollback.at}: ${r.rollback.detail}`);
   lines.push('  history:');

@@ -85,6 +85,14 @@ export class AwsClientPool {
     return c;
   }
 
+  /**
+   * A one-off STS client signed with one access key (rotation proves a new key works); the caller
+   * destroys it. Same endpoint, region, timeouts and retries as every other client, no metering.
+   */
+  stsWithKey(credentials: { accessKeyId: string; secretAccessKey: string }): STSClient {
+    return this.sdk.sts({ ...this.common(), credentials });
+  }
+
   destroy(): void {
     for (const c of this.pool.values()) {
       c.iam.destroy();

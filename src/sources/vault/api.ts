@@ -46,9 +46,11 @@ export class VaultApi {
     private readonly timeoutMs: number,
   ) {}
 
-  private headers(ns: string): Record<string, string> {
+  private headers(ns: string, token?: string): Record<string, string> {
     const t = ns.replace(/^\/+|\/+$/g, '');
-    return t === '' || t === 'root' ? {} : { 'X-Vault-Namespace': `${t}/` };
+    const h: Record<string, string> = t === '' || t === 'root' ? {} : { 'X-Vault-Namespace': `${t}/` };
+    if (token !== undefined) h['X-Vault-Token'] = token;
+    return h;
   }
 
   private async call(
@@ -58,6 +60,7 @@ export class VaultApi {
     path: string,
     method: string,
     json?: unknown,
+    token?: string,
   ): Promise<VaultEnvelope | null> {
     this.counts.total++;
     this.counts.attempts++;
@@ -66,7 +69,7 @@ export class VaultApi {
       const body = await this.http.request({
         path: `/${path}`,
         method,
-        headers: this.headers(ns),
+        headers: this.headers(ns, token),
         timeout: this.timeoutMs,
         ...(json !== undefined ? { json } : {}),
       });
@@ -120,7 +123,7 @@ export class VaultApi {
       if (timeout) {
         return new CwError(ErrorCodes.TIMEOUT, `${where}: timed out after ${this.timeoutMs} ms on ${path}`, {
           retryable: true,
-          cause: e,
+          cause: bareCause(e),
         });
       }
       const net = networkErrorCode(e);
@@ -129,7 +132,7 @@ export class VaultApi {
         `${where}: cannot reach Vault (${net ?? e.code ?? e.message}) on ${path}`,
         {
           retryable: true,
-          cause: e,
+          cause: bareCause(e),
         },
       );
     }
@@ -150,6 +153,21 @@ export class VaultApi {
   async write(op: string, ns: string, path: string, body: unknown, need: string): Promise<VaultEnvelope | null> {
     return this.call(op, ns, need, path, 'POST', body);
   }
+
+  /** A read signed with another token than the client's (rotation proves a new token works). */
+  async readAs(token: string, op: string, ns: string, path: string, need: string): Promise<VaultEnvelope | null> {
+    return this.call(op, ns, need, path, 'GET', undefined, token);
+  }
+}
+
+/**
+ * The cause kept on a network error: its code and message only. The HTTP client's error carries
+ * the request (the X-Vault-Token header, the JSON body a rotation delivers), so it is never kept.
+ */
+function bareCause(e: ResponseError): Error {
+  const out = new Error(e.message ?? 'request failed');
+  if (e.code) (out as Error & { code?: string }).code = e.code;
+  return out;
 }
 
 export class VaultHttpError extends CwError {

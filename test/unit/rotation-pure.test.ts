@@ -1,0 +1,50 @@
+/**
+ * The pure parts of rotation: a Secret never prints, and the caller-ARN check that proves a new
+ * key authenticates as the user it was made for.
+ */
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { arnIsUser } from '../../src/rotation/aws-key.rotator.js';
+import { Secret } from '../../src/util/secret.js';
+
+const VALUE = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+describe('Secret', () => {
+  const s = new Secret(VALUE);
+
+  it('prints [secret] everywhere but reveal()', () => {
+    expect(s.reveal()).toBe(VALUE);
+    expect(JSON.stringify({ s, nested: [s] })).toBe('{"s":"[secret]","nested":["[secret]"]}');
+    expect(`${s}`).toBe('[secret]');
+    expect(String(s)).toBe('[secret]');
+    expect(inspect({ s })).not.toContain(VALUE);
+    expect(['key', s].join('=')).toBe('key=[secret]');
+  });
+
+  it('stays out of a pino log line', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(l) } as never });
+    log.info({ secret: s, data: { value: s } }, 'rotated');
+    expect(lines.join('')).not.toContain(VALUE);
+  });
+
+  it('refuses an empty value', () => {
+    expect(() => new Secret('')).toThrow(TypeError);
+  });
+});
+
+describe(arnIsUser.name, () => {
+  it.each([
+    ['arn:aws:iam::111111111111:user/agent-a', true],
+    ['arn:aws:iam::111111111111:user/path/to/agent-a', true],
+    ['arn:aws-us-gov:iam::111111111111:user/agent-a', true],
+    ['arn:aws:iam::222222222222:user/agent-a', false],
+    ['arn:aws:iam::111111111111:user/agent-ab', false],
+    ['arn:aws:sts::111111111111:assumed-role/agent-a/s', false],
+    ['arn:aws:iam::111111111111:root', false],
+    [null, false],
+  ])('%s → %s', (arn, ok) => {
+    expect(arnIsUser(arn, '111111111111', 'agent-a')).toBe(ok);
+  });
+});
