@@ -203,7 +203,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       ),
       vault: vaultWritePortFrom(config.vault, vaultFor),
     },
-    credentialsFor: (t) => remediationCredentialsFor(config, t),
+    credentialsFor: (t, delivery) => remediationCredentialsFor(config, t, delivery),
     notifier: alerts.remediationNotices,
     leaseMs,
   });

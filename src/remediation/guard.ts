@@ -23,6 +23,7 @@
  */
 import type { ActionPlan, ActionTarget, GuardDecision, GuardReason } from '../model/action.js';
 import { severityRank } from '../model/finding.js';
+import type { DeliveryTarget } from '../model/rotation.js';
 import { type WildcardMatcher, wildcardMatcher } from '../util/wildcard.js';
 import type { RemediationConfig } from './config.js';
 import { windowVerdict } from './windows.js';
@@ -41,7 +42,7 @@ export interface GuardState {
   /** Policy name → credentials it matched in this run (open findings), for percentPerRun. */
   matchedByPolicy: ReadonlyMap<string, number>;
   /** Can credwarden act on this target at all (remediation credentials for its account/cluster)? null = yes, else the reason. */
-  credentialsFor(target: ActionTarget): string | null;
+  credentialsFor(target: ActionTarget, delivery?: DeliveryTarget | null): string | null;
   /** Plan id → why its action is not due yet (delete-key before `afterDays`): held, code not-yet. */
   notYet?: ReadonlyMap<string, string>;
   /** Credential id → the rotation (plan id) holding it now: any other action on it is held. */
@@ -180,7 +181,7 @@ function denyReasons(p: ActionPlan, k: Compiled, state: GuardState, out: GuardRe
       });
     }
   }
-  const noCreds = state.credentialsFor(p.target);
+  const noCreds = state.credentialsFor(p.target, p.delivery);
   if (noCreds !== null) out.push({ guard: 'credentials', code: 'no-credentials', message: noCreds });
   if (p.delivery === null)
     out.push({

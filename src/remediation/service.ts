@@ -48,7 +48,7 @@ export interface RemediationDeps {
   scans: ScanService;
   findings: FindingsService;
   /** Can credwarden act on this target (remediation credentials for its account or cluster)? null = yes. */
-  credentialsFor(target: ActionPlan['target']): string | null;
+  credentialsFor(target: ActionPlan['target'], delivery?: ActionPlan['delivery']): string | null;
   /** Alerting for action results and held batches; silent when absent. */
   notifier?: RemediationNotifier;
   /** The execution lease of one action (config worker.leaseSeconds); default 30 s. */
@@ -250,7 +250,7 @@ export class RemediationService {
       recentActions,
       lastActionAt,
       matchedByPolicy,
-      credentialsFor: (t) => this.d.credentialsFor(t),
+      credentialsFor: (t, delivery) => this.d.credentialsFor(t, delivery),
       rotating,
     });
     return { scanId, at: now.toISOString(), plans, decisions: Object.fromEntries(decisions), skipped };

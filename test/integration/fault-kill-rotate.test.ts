@@ -110,6 +110,25 @@ const TRIALS: TrialSpec[] = [
   },
 ];
 
+/**
+ * `CW_FAULT_ROTATE_SAMPLE=1` (the test script sets it for the Node 24 run, to keep CI inside its
+ * budget) runs a fixed sample: the kills that lose a secret, the KV write, a boundary of every
+ * later step and one double kill. The kill points do not depend on the Node version; every one
+ * runs on Node 20.
+ */
+const SAMPLE = new Set([
+  'create.result',
+  'deliver.intent',
+  'mid create: CreateAccessKey answered',
+  'mid deliver: KV write answered',
+  'verify.result',
+  'adopt.intent#2',
+  'deactivate.result',
+  'delete.intent#2',
+  'twice: CreateAccessKey, then CreateAccessKey',
+]);
+const RUN = process.env.CW_FAULT_ROTATE_SAMPLE === '1' ? TRIALS.filter((t) => SAMPLE.has(t.name)) : TRIALS;
+
 describe('SIGKILLed rotate-key workers: one live key, no orphan, no duplicate KV version', () => {
   beforeAll(async () => {
     awsProxy = await startHookProxy(moto.endpoint);
@@ -197,7 +216,7 @@ describe('SIGKILLed rotate-key workers: one live key, no orphan, no duplicate KV
     }
   }, 30_000);
 
-  it.each(TRIALS.map((t) => [t.name, t] as const))(
+  it.each(RUN.map((t) => [t.name, t] as const))(
     'SIGKILL at %s, then restart',
     async (_name, spec) => {
       const result = await runTrial(env, spec);

@@ -1,10 +1,13 @@
 /**
- * The pure parts of rotation: a Secret never prints, and the caller-ARN check that proves a new
- * key authenticates as the user it was made for.
+ * The pure parts of rotation: a Secret never prints, the caller-ARN check that proves a new key
+ * authenticates as the user it was made for, and the delivery's own remediation credentials.
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
+import type { ActionTarget } from '../../src/model/action.js';
+import type { DeliveryTarget } from '../../src/model/rotation.js';
+import { remediationCredentialsFor } from '../../src/remediation/credentials.js';
 import { arnIsUser } from '../../src/rotation/aws-key.rotator.js';
 import { Secret } from '../../src/util/secret.js';
 
@@ -46,5 +49,37 @@ describe(arnIsUser.name, () => {
     [null, false],
   ])('%s → %s', (arn, ok) => {
     expect(arnIsUser(arn, '111111111111', 'agent-a')).toBe(ok);
+  });
+});
+
+describe(remediationCredentialsFor.name, () => {
+  const target: ActionTarget = {
+    credentialId: 'aws/111111111111/access-key/AKIAEXAMPLE000000001',
+    kind: 'aws-access-key',
+    sourceType: 'aws',
+    source: '111111111111',
+    principal: 'arn:aws:iam::111111111111:user/agent-a',
+    identity: {},
+  };
+  const kv = (cluster: string): DeliveryTarget => ({
+    type: 'vault',
+    cluster,
+    namespace: 'root',
+    mount: 'secret',
+    path: 'a',
+  });
+  const config = (remediationToken?: string) =>
+    ({
+      aws: { accounts: [{ id: '111111111111', remediationRoleArn: 'arn:aws:iam::111111111111:role/r' }] },
+      vault: [{ name: 'main', ...(remediationToken ? { remediationToken } : {}) }],
+    }) as unknown as Parameters<typeof remediationCredentialsFor>[0];
+
+  it('needs the delivery cluster to hold a remediation token too', () => {
+    expect(remediationCredentialsFor(config('t'), target, kv('main'))).toBeNull();
+    expect(remediationCredentialsFor(config(), target, kv('main'))).toMatch(
+      /delivery's vault cluster main has no remediationToken/,
+    );
+    expect(remediationCredentialsFor(config('t'), target, kv('other'))).toMatch(/cluster other is not configured/);
+    expect(remediationCredentialsFor(config(), target)).toBeNull();
   });
 });
