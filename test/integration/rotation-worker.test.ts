@@ -69,7 +69,12 @@ describe('through the workers', () => {
     const summary = await s.app.remediation.planScan('w1');
     expect(summary.queued).toHaveLength(1);
     const id = summary.queued[0]!;
-    // The clock moves on as the worker waits; the delayed jobs come due in real time meanwhile.
+    // The first job runs to adopt's first check and waits (the clock has not moved yet).
+    await until(
+      'the rotation to wait for adoption',
+      async () => (await s.app.remediation.store.state(id)) === 'in-progress',
+    );
+    // Then the clock moves on as the worker waits; the delayed jobs come due in real time meanwhile.
     let state: ActionState | null = null;
     await until('the rotation to finish', async () => {
       s.clock.advance(1000);

@@ -43,6 +43,8 @@ export interface PollReport {
   label: string;
   polls: number;
   raced: number;
+  /** Listings moto cut short (a key STS knew, missing from one listing, present in the next). */
+  relisted: number;
   errors: string[];
   violations: Violation[];
   /** KV versions and key ids seen, in the order first seen. */
@@ -100,6 +102,7 @@ class Watch {
       label: t.label,
       polls: 0,
       raced: 0,
+      relisted: 0,
       errors: [],
       violations: [],
       versions: [],
@@ -128,8 +131,18 @@ class Watch {
       this.iam.iam.send(new ListAccessKeysCommand({ UserName: t.user })),
       callerArn(t.motoEndpoint, before.id, before.secret),
     ]);
-    const status = (listed.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === before.id)?.Status ?? 'absent';
     const want = `arn:aws:iam::${t.account}:user/${t.user}`;
+    const statusIn = (l: typeof listed) =>
+      (l.AccessKeyMetadata ?? []).find((k) => k.AccessKeyId === before.id)?.Status ?? 'absent';
+    let status = statusIn(listed);
+    // moto's ListAccessKeys iterates the user's key list while another request may remove a key
+    // from it (its server is threaded, the list is not locked), which can skip the next key. A
+    // key STS still knows as the user's but the listing left out is listed once more; a key
+    // really gone is unknown to STS too (moto answers a default ARN), so this cannot hide one.
+    if (status === 'absent' && arn === want) {
+      status = statusIn(await this.iam.iam.send(new ListAccessKeysCommand({ UserName: t.user })));
+      if (status !== 'absent') r.relisted++;
+    }
     const why: string[] = [];
     if (status !== 'Active') why.push(`IAM lists it ${status}`);
     if (arn !== want) why.push(`sts:GetCallerIdentity answers ${arn ?? 'an error'}, not ${want}`);

@@ -637,7 +637,9 @@ async function trialProblems(
 export function formatTrial(r: TrialResult): string {
   const kills = r.kills.map((k) => `${k.point} @ ${k.at} [audit ends ${k.lastEvent}]`).join(' → ') || 'no kill';
   const p = r.poll;
-  const poll = p ? `poller ${p.polls} polls/${p.raced} raced/${p.violations.length} violations` : 'no poller report';
+  const poll = p
+    ? `poller ${p.polls} polls/${p.raced} raced/${p.relisted ?? 0} relisted/${p.violations.length} violations`
+    : 'no poller report';
   const orphans = r.record?.rotation?.orphans.length ?? 0;
   const created = r.created.length;
   return `${r.problems.length ? 'FAIL' : 'ok  '} ${r.name.padEnd(44)} ${String(r.ms).padStart(5)} ms, ${r.generations} workers, ${r.record?.state ?? '?'}, ${created} keys created, ${orphans} orphans recorded, KV ${JSON.stringify(r.kvVersions)}, ${poll}; ${kills}; ms: ${r.timings.join(' ')}${r.problems.length ? `\n     ${r.problems.join('\n     ')}` : ''}`;

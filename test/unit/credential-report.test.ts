@@ -4,6 +4,7 @@ import {
   GetCredentialReportCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
+import { _parseRfc3339DateTimeWithOffset } from '@smithy/core/serde';
 import { describe, expect, it } from 'vitest';
 import { CwError, ErrorCodes } from '../../src/errors.js';
 import { reportSlotFor } from '../../src/sources/aws/build-records.js';
@@ -208,6 +209,15 @@ const key = (createDate: string | undefined, status: 'Active' | 'Inactive' = 'Ac
   ...(createDate ? { CreateDate: new Date(createDate) } : {}),
 });
 
+describe('why a slot at the edge is not trusted', () => {
+  it('the SDK rounds a CreateDate of …49.9997 up to …50.000, while the report truncates it to …49', () => {
+    // The deserializer the IAM client's protocol uses (@smithy/core, schema serde).
+    expect(_parseRfc3339DateTimeWithOffset('2026-12-02T13:16:49.999700Z')?.toISOString()).toBe(
+      '2026-12-02T13:16:50.000Z',
+    );
+  });
+});
+
 describe(reportSlotFor.name, () => {
   const sut = reportSlotFor;
 
@@ -258,6 +268,13 @@ describe(reportSlotFor.name, () => {
       name: 'no slot for a key newer than the report',
       key: key('2025-06-01T00:00:00Z'),
       slots: [slot(1, '2025-01-02T03:04:05+00:00')],
+      expected: null,
+    },
+    {
+      name: "no slot when the CreateDate the SDK rounded up to a second matches only the next key's slot",
+      // Made at 03:04:05.9996 (report: 05), read back as 06.000; the next key was made at 06.2.
+      key: key('2025-01-02T03:04:06.000Z'),
+      slots: [slot(1, '2025-01-02T03:04:05+00:00'), slot(2, '2025-01-02T03:04:06+00:00', used)],
       expected: null,
     },
     {

@@ -107,10 +107,13 @@ export function reportSlotFor(key: AccessKeyMetadata, slots: ReportKeySlot[]): R
   const created = key.CreateDate?.getTime();
   if (created === undefined) return null;
   const active = key.Status === 'Active';
-  const hits = slots.filter(
-    (s) =>
-      s.lastRotated !== null && Math.abs(new Date(s.lastRotated).getTime() - created) < 1000 && s.active === active,
-  );
+  const candidates = slots.filter((s) => s.lastRotated !== null && s.active === active);
+  const offset = (s: ReportKeySlot) => created - new Date(s.lastRotated!).getTime();
+  // The report truncates to the second; the SDK rounds CreateDate's microseconds to milliseconds,
+  // so a key made at …05.9996 reads as …06.000 against a slot of …05. A slot exactly at either
+  // edge cannot be told from a neighbouring key's: not covered, GetAccessKeyLastUsed decides.
+  if (candidates.some((s) => offset(s) === -1 || (offset(s) >= 1000 && offset(s) <= 1001))) return null;
+  const hits = candidates.filter((s) => offset(s) >= 0 && offset(s) < 1000);
   const first = hits[0];
   if (!first) return null;
   const same = (s: ReportKeySlot) =>
