@@ -23,6 +23,7 @@ import { CwError, describeError, ErrorCodes } from '../errors.js';
 import type { ActionRecord, ActionResult } from '../model/action.js';
 import type { RotationProgress, RotationStep } from '../model/rotation.js';
 import { awsKeyRotator } from '../rotation/aws-key.rotator.js';
+import { advance } from '../rotation/progress.js';
 import type { RotateParams, Rotator, StepContext, StepOutcome } from '../rotation/rotator.js';
 import { secretIdRotator } from '../rotation/secret-id.rotator.js';
 import { retireUndelivered } from '../rotation/steps.js';
@@ -30,6 +31,7 @@ import { tokenRotator } from '../rotation/token.rotator.js';
 import type { Effect } from '../util/effects.js';
 import type { Secret } from '../util/secret.js';
 import { windowState } from './guard.js';
+import { rollbackRotation } from './rotation-rollback.js';
 import type { RemediationService } from './service.js';
 
 const ROTATORS: ReadonlyMap<RotationProgress['kind'], Rotator> = new Map([
@@ -72,7 +74,7 @@ export class RotationRunner {
     return `${rec.plan.target.source}|${rec.plan.target.principal}`;
   }
 
-  private rotator(rec: ActionRecord): { rotator: Rotator; params: RotateParams } {
+  rotator(rec: ActionRecord): { rotator: Rotator; params: RotateParams } {
     const type = getActionType(rec.plan.action);
     const rotator = type?.rotation ? ROTATORS.get(type.rotation) : undefined;
     if (!type || !rotator)
@@ -137,14 +139,7 @@ export class RotationRunner {
         effects: store.patchEffects(id, { state: 'running', rotation: progress }, this.now(), `${step}: started`),
       });
       let checkpoints = 0;
-      const ctx: StepContext = {
-        plan: rec.plan,
-        progress,
-        params,
-        ports: this.d.ports,
-        now: () => this.d.clock.now(),
-        secret,
-        madeByCredwarden: async (cid) => (await this.d.redis.hget(store.keys.made(), cid)) !== null,
+      const ctx: StepContext = this.context(rec, params, progress, secret, {
         checkpoint: async (patch, note) => {
           progress = { ...progress, ...patch };
           ctx.progress = progress;
@@ -163,60 +158,22 @@ export class RotationRunner {
           if (!this.announce) throw new CwError(ErrorCodes.CONFIG, 'webhook delivery is not wired in this process');
           await this.announce(rec, version);
         },
-        sleep: this.sleep,
-      };
+      });
       let outcome: StepOutcome;
       try {
         outcome = await rotator.run(step, ctx);
       } catch (err) {
         if (err instanceof CwError && err.retryable) throw err;
-        outcome = { kind: 'stop', detail: `${step} failed: ${describeError(err)}` };
-        // Invariant 7: a new credential that never reached the delivery has a secret nobody
-        // holds once this process lets go of it. It is retired before the rotation stops.
-        const orphan = progress.newId && !progress.delivered ? progress.newId : null;
-        if (orphan) {
-          const note = await retireUndelivered(
-            ctx,
-            rotator.ops,
-            orphan,
-            `the rotation stopped at ${step} before delivering it`,
-          ).catch((e: unknown) => `could not retire ${orphan} (${describeError(e)}): retire it by hand`);
-          outcome = {
-            kind: 'stop',
-            detail: `${outcome.detail}; ${note}`,
-            patch: { orphans: [...progress.orphans, orphan] },
-          };
-        }
+        outcome = await this.stopAfterError(ctx, rotator, step, progress, err);
       }
       const at = this.now();
       const extra: Effect[] = [];
-      let state: ActionRecord['state'] = 'running';
-      switch (outcome.kind) {
-        case 'next': {
-          const i = rotator.steps.indexOf(step);
-          progress = {
-            ...progress,
-            ...outcome.patch,
-            done: [...progress.done, { step, at, detail: outcome.detail }],
-            step: rotator.steps[i + 1] ?? 'complete',
-            nextAt: undefined,
-          };
-          secret = outcome.secret ?? null; // the secret lives from create to deliver, no longer
-          break;
-        }
-        case 'back':
-          progress = { ...progress, ...outcome.patch, step: outcome.to, nextAt: undefined };
-          secret = null;
-          break;
-        case 'wait':
-          progress = { ...progress, ...outcome.patch, nextAt: outcome.until.toISOString(), waiting: outcome.detail };
-          state = 'in-progress';
-          extra.push({ op: 'zadd', key: store.keys.wakes(), member: id, score: outcome.until.getTime() });
-          break;
-        case 'stop':
-          progress = { ...progress, ...outcome.patch, stopped: outcome.detail };
-          break;
-      }
+      progress = advance(progress, rotator.steps, step, outcome, at);
+      // The secret lives from create to deliver, no longer.
+      secret = outcome.kind === 'next' ? (outcome.secret ?? null) : null;
+      const state: ActionRecord['state'] = outcome.kind === 'wait' ? 'in-progress' : 'running';
+      if (outcome.kind === 'wait')
+        extra.push({ op: 'zadd', key: store.keys.wakes(), member: id, score: outcome.until.getTime() });
       if (outcome.kind === 'next' && step === 'create' && progress.newId) {
         extra.push({ op: 'hset', key: store.keys.made(), field: progress.newId, value: id });
         extra.push({
@@ -260,6 +217,30 @@ export class RotationRunner {
     return this.finish(rec, { outcome: 'done', detail: `rotated: ${summary}` }, this.release(rec, progress, rotator));
   }
 
+  /**
+   * A step that failed for good stops the rotation. Invariant 7: a new credential that never
+   * reached the delivery has a secret nobody holds once this process lets go of it, so it is
+   * retired first.
+   */
+  private async stopAfterError(
+    ctx: StepContext,
+    rotator: Rotator,
+    step: RotationStep,
+    progress: RotationProgress,
+    err: unknown,
+  ): Promise<StepOutcome> {
+    const detail = `${step} failed: ${describeError(err)}`;
+    const orphan = progress.newId && !progress.delivered ? progress.newId : null;
+    if (!orphan) return { kind: 'stop', detail };
+    const note = await retireUndelivered(
+      ctx,
+      rotator.ops,
+      orphan,
+      `the rotation stopped at ${step} before delivering it`,
+    ).catch((e: unknown) => `could not retire ${orphan} (${describeError(e)}): retire it by hand`);
+    return { kind: 'stop', detail: `${detail}; ${note}`, patch: { orphans: [...progress.orphans, orphan] } };
+  }
+
   /** Effects that let go of the principal and the credentials once a rotation ends. */
   release(rec: ActionRecord, progress: RotationProgress, rotator: Rotator): Effect[] {
     const keys = this.svc.store.keys;
@@ -270,6 +251,29 @@ export class RotationRunner {
     for (const n of [progress.newId, ...progress.orphans])
       if (n) out.push({ op: 'hdel', key: keys.rotating(), field: rotator.credentialIdOf(rec.plan, n) });
     return out;
+  }
+
+  /** A step's context; `hooks` replace the no-op checkpoint and announcement (rollback keeps them). */
+  context(
+    rec: ActionRecord,
+    params: RotateParams,
+    progress: RotationProgress,
+    secret: Secret | null,
+    hooks: Partial<Pick<StepContext, 'checkpoint' | 'announce'>> = {},
+  ): StepContext {
+    return {
+      plan: rec.plan,
+      progress,
+      params,
+      ports: this.d.ports,
+      now: () => this.d.clock.now(),
+      secret,
+      madeByCredwarden: async (cid) => (await this.d.redis.hget(this.svc.store.keys.made(), cid)) !== null,
+      checkpoint: async () => {},
+      announce: async () => {},
+      sleep: this.sleep,
+      ...hooks,
+    };
   }
 
   /** Leaves a rotation in progress, to be looked at again later (a job that gave up on a transient error). */
@@ -335,68 +339,8 @@ export class RotationRunner {
     return woke;
   }
 
-  /** A person's rollback of a rotation before its old credential is deleted. */
-  async rollback(rec: ActionRecord, by: string): Promise<ActionRecord> {
-    const { rotator, params } = this.rotator(rec);
-    const progress = rec.rotation;
-    if (!progress)
-      throw new CwError(ErrorCodes.INPUT, `action ${rec.plan.id}: the rotation has not started; nothing to roll back`);
-    if (progress.done.some((x) => x.step === 'delete'))
-      throw new CwError(
-        ErrorCodes.INPUT,
-        `action ${rec.plan.id}: the old credential is deleted; a finished rotation cannot be rolled back`,
-      );
-    const store = this.svc.store;
-    const id = rec.plan.id;
-    const tries = progress.tries.rollback ?? 0;
-    await this.d.audit.append({
-      type: 'rotation.rollback.intent',
-      actor: by,
-      subject: rec.plan.target.credentialId,
-      data: { planId: id, step: progress.step, newId: progress.newId ?? null },
-      idempotencyKey: `${id}/rotation/rollback/${tries + 1}/intent`,
-      effects: [
-        ...store.patchEffects(
-          id,
-          {
-            rotation: { ...progress, tries: { ...progress.tries, rollback: tries + 1 } },
-            rollbackIntentAt: this.now(),
-          },
-          this.now(),
-          '',
-        ),
-      ],
-    });
-    const ctx: StepContext = {
-      plan: rec.plan,
-      progress,
-      params,
-      ports: this.d.ports,
-      now: () => this.d.clock.now(),
-      secret: null,
-      madeByCredwarden: async (cid) => (await this.d.redis.hget(store.keys.made(), cid)) !== null,
-      checkpoint: async () => {},
-      announce: async () => {},
-      sleep: this.sleep,
-    };
-    const detail = await rotator.rollback(ctx);
-    const at = this.now();
-    await this.d.audit.append({
-      type: 'rotation.rollback.result',
-      actor: by,
-      subject: rec.plan.target.credentialId,
-      data: { planId: id, detail },
-      idempotencyKey: `${id}/rotation/rollback/${tries + 1}/result`,
-      effects: [
-        ...store.patchEffects(
-          id,
-          { state: 'rolled-back', rollback: { by, at, detail } },
-          at,
-          `rolled back by ${by}: ${detail}`,
-        ),
-        ...this.release(rec, progress, rotator),
-      ],
-    });
-    return (await store.get(id))!;
+  /** A person's rollback of a rotation before its old credential is deleted (rotation-rollback.ts). */
+  rollback(rec: ActionRecord, by: string): Promise<ActionRecord> {
+    return rollbackRotation(this.svc, this, rec, by);
   }
 }
