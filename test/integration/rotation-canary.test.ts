@@ -544,10 +544,11 @@ describe('rotation canary: no new secret reaches any output', () => {
     expect(await keyWorks(moto.endpoint, okKv.data.access_key_id!, okKv.data.secret_access_key!)).toBe(
       `arn:aws:iam::${ACCOUNT}:user/${OK}`,
     );
-    const wakes = (await queues.remediate.getJobs(['completed'])).filter((j) =>
-      j.id?.startsWith(`remediate/${planOf[OK]}/w`),
-    );
-    expect(wakes.length).toBeGreaterThan(0);
+    // The job that wrote `done` may still be moving to completed: wait for it.
+    const wakes = async () =>
+      (await queues.remediate.getJobs(['completed'])).filter((j) => j.id?.startsWith(`remediate/${planOf[OK]}/w`));
+    await until('a wake-up job of agent-ok to complete', async () => (await wakes()).length > 0);
+    expect((await wakes()).length).toBeGreaterThan(0);
     // What the ports made: a key per IAM user, one secret ID, two tokens (the first lost to the 500).
     expect(created.map((c) => c.label).sort()).toEqual(
       [

@@ -92,9 +92,12 @@ describe('through the workers', () => {
       'deactivate',
       'delete',
     ]);
-    // At least one wake-up ran as its own delayed job.
-    const wakes = (await queues.remediate.getJobs(['completed'])).filter((j) => j.id?.startsWith(`remediate/${id}/w`));
-    expect(wakes.length).toBeGreaterThan(0);
+    // At least one wake-up ran as its own delayed job. The job that wrote `done` is still
+    // finishing (notifying, then moving to completed) when the record says so: wait for it.
+    const wakes = async () =>
+      (await queues.remediate.getJobs(['completed'])).filter((j) => j.id?.startsWith(`remediate/${id}/w`));
+    await until('a wake-up job to complete', async () => (await wakes()).length > 0, 10_000);
+    expect((await wakes()).length).toBeGreaterThan(0);
     const kv = (await s.kv(user))!;
     expect(await keyStatuses(moto.endpoint, user)).toEqual({ [kv.data.access_key_id!]: 'Active' });
     expect(kv.data.access_key_id).not.toBe(old.accessKeyId);
