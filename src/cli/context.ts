@@ -25,6 +25,16 @@ export interface Io {
   stderrIsTty: boolean;
   /** The width tables are cut to; absent: stdout's columns, or 120 when it is not a terminal. */
   columns?: number;
+  /** All of standard input; absent: the process's stdin. */
+  readStdin?: () => Promise<string>;
+}
+
+/** Standard input, read to its end (through `io.readStdin` when a test gives one). */
+export async function readAllStdin(io: Io): Promise<string> {
+  if (io.readStdin) return io.readStdin();
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerActions } from './commands/actions.js';
 import { registerAlerts } from './commands/alerts.js';
+import { registerApi } from './commands/api.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEvaluation } from './commands/evaluation.js';
 import { registerFindings } from './commands/findings.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerPolicy(program, io, exit);
   registerAlerts(program, io, exit);
   registerActions(program, io, exit);
+  registerApi(program, io, exit);
   return program;
 }
 

@@ -5,6 +5,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { AlertsSchema } from '../alerts/config.js';
+import { ApiSchema } from '../api/config.js';
 import { RemediationSchema } from '../remediation/config.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
@@ -144,6 +145,7 @@ export const ConfigSchema = z.strictObject({
   // prefault: an absent section is parsed as {} so every alerting default applies.
   alerts: AlertsSchema.prefault({}),
   remediation: RemediationSchema.prefault({}),
+  api: ApiSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -545,8 +545,9 @@ describe('rotation canary: no new secret reaches any output', () => {
       `arn:aws:iam::${ACCOUNT}:user/${OK}`,
     );
     // The job that wrote `done` may still be moving to completed: wait for it.
+    const remediateQueue = queues.remediate;
     const wakes = async () =>
-      (await queues.remediate.getJobs(['completed'])).filter((j) => j.id?.startsWith(`remediate/${planOf[OK]}/w`));
+      (await remediateQueue.getJobs(['completed'])).filter((j) => j.id?.startsWith(`remediate/${planOf[OK]}/w`));
     await until('a wake-up job of agent-ok to complete', async () => (await wakes()).length > 0);
     expect((await wakes()).length).toBeGreaterThan(0);
     // What the ports made: a key per IAM user, one secret ID, two tokens (the first lost to the 500).
