@@ -32,12 +32,18 @@ export async function readAuditEvents(redis: Redis, prefix: string, fromSeq = 1)
 }
 
 /** Reads the JSONL audit file (one event per line) — for callers that want the mirror rather than the stream. */
-export function readAuditFile(path: string): ReplayEvent[] {
+/**
+ * The JSONL audit file's events. `live`: the file is being appended to while it is read (a hook
+ * that runs mid-trial), so an unterminated last line is a write in progress and is left out; a
+ * torn line anywhere else still throws.
+ */
+export function readAuditFile(path: string, opts: { live?: boolean } = {}): ReplayEvent[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as ReplayEvent);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  // The text after the last newline: '' when the file ends with one, else a line still being written.
+  const tail = lines.pop() ?? '';
+  if (tail.length > 0 && !opts.live) lines.push(tail);
+  return lines.filter((l) => l.length > 0).map((l) => JSON.parse(l) as ReplayEvent);
 }
 
 export interface TrialContext {

@@ -183,7 +183,7 @@ function durabilityHook(t: RemediateTrial, redis: Redis) {
     const subject = key ? `aws/${key.account}/access-key/${key.accessKeyId}` : `?/${c.params.AccessKeyId}`;
     const mine = (e: { type: string; subject: string }) => e.subject === subject;
     const inRedis = (await readAuditEvents(redis, t.prefix)).filter(mine).map((e) => e.type);
-    const inFile = readAuditFile(t.auditFile)
+    const inFile = readAuditFile(t.auditFile, { live: true })
       .filter(mine)
       .map((e) => e.type);
     c.notes.auditInRedis = inRedis;
