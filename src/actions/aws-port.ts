@@ -2,338 +2,92 @@
  * IamWritePort: the AwsWritePort over the AWS SDK (ports.ts has the contract). Every method takes
  * exact ids and sends only calls that name them: UserName is always passed (IAM never falls back
  * to the caller's own user), and a key is looked for only among that user's keys.
- * - Reads of something absent (NoSuchEntity) are null; writes to it throw a permanent CwError.
- * - A denial throws CwError(AWS_ACCESS_DENIED) naming the IAM permission the call needs;
- *   throttling past the SDK's retries, 5xx and network errors throw retryable CwErrors.
- * - `calls` counts operations by `iam:<Operation>` (each page of a listing is one) and HTTP
- *   attempts (retries included, from the SDK's `$metadata.attempts`).
+ * The calls themselves are per resource: access keys and login profiles in aws-port-keys.ts,
+ * inline and managed policies in aws-port-policies.ts, both sent through aws-port-calls.ts (what
+ * an absent thing, a denial or a throttle becomes, and how `calls` counts).
  * Clients come from an injected function per account; `iamWritePortFrom` builds it over a
  * remediation AwsClientPool that assumes each account's `remediationRoleArn`.
  */
-import {
-  AttachRolePolicyCommand,
-  AttachUserPolicyCommand,
-  CreateAccessKeyCommand,
-  DeleteAccessKeyCommand,
-  DeleteLoginProfileCommand,
-  DeleteRolePolicyCommand,
-  DeleteUserPolicyCommand,
-  DetachRolePolicyCommand,
-  DetachUserPolicyCommand,
-  GetAccessKeyLastUsedCommand,
-  GetLoginProfileCommand,
-  GetRolePolicyCommand,
-  GetUserPolicyCommand,
-  type IAMClient,
-  ListAccessKeysCommand,
-  ListAttachedRolePoliciesCommand,
-  ListAttachedUserPoliciesCommand,
-  PutRolePolicyCommand,
-  PutUserPolicyCommand,
-  UpdateAccessKeyCommand,
-} from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsAccountConfig } from '../config/schema.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { ApiCallCounts } from '../sources/api-calls.js';
 import type { AwsClientPool } from '../sources/aws/client-pool.js';
-import { awsErrorName, isAccessDenied, toCwError } from '../sources/aws/errors.js';
-import { Secret } from '../util/secret.js';
-import { decodePolicyText, exactId } from './aws-support.js';
+import type { Secret } from '../util/secret.js';
+import { IamCalls, type IamClientsFor } from './aws-port-calls.js';
+import { IamKeyWrites, type StsWithKey } from './aws-port-keys.js';
+import { IamPolicyWrites } from './aws-port-policies.js';
 import type { AwsWritePort, IamPrincipal } from './ports.js';
 
-/** The IAM client to act in one account with (throws when the account cannot be remediated). */
-export type IamClientsFor = (account: string) => { iam: IAMClient };
-
-/** An STS client signed with one access key (rotation proves a new key works with it); destroyed after one call. */
-export type StsWithKey = (creds: { accessKeyId: string; secretAccessKey: string }) => STSClient;
-
-/** Errors STS answers a key it does not accept with (not yet propagated, deleted, inactive). */
-const KEY_NOT_ACCEPTED = new Set([
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'UnrecognizedClientException',
-  'AuthFailure',
-  'InvalidAccessKeyId',
-]);
-
-const isNoSuchEntity = (err: unknown): boolean => ['NoSuchEntity', 'NoSuchEntityException'].includes(awsErrorName(err));
-
-type Page = { IsTruncated?: boolean | undefined; Marker?: string | undefined };
-
 export class IamWritePort implements AwsWritePort {
-  readonly calls: ApiCallCounts = { total: 0, attempts: 0, byOperation: {} };
+  readonly calls: ApiCallCounts;
+  private readonly keys: IamKeyWrites;
+  private readonly policies: IamPolicyWrites;
 
-  constructor(
-    private readonly clientsFor: IamClientsFor,
-    private readonly stsWithKey: StsWithKey | null = null,
-  ) {}
-
-  /**
-   * One IAM operation: counted, and its error classified. With `missing: 'null'` NoSuchEntity is
-   * an answer (null), not an error.
-   */
-  private async send<T>(
-    account: string,
-    op: string,
-    subject: string,
-    fn: (iam: IAMClient) => Promise<T>,
-    missing: 'null' | 'throw' = 'throw',
-  ): Promise<T | null> {
-    const iam = this.clientsFor(account).iam;
-    this.calls.total++;
-    this.calls.byOperation[`iam:${op}`] = (this.calls.byOperation[`iam:${op}`] ?? 0) + 1;
-    const attempts = (x: unknown) => (x as { $metadata?: { attempts?: number } })?.$metadata?.attempts ?? 1;
-    try {
-      const out = await fn(iam);
-      this.calls.attempts += attempts(out);
-      return out;
-    } catch (err) {
-      this.calls.attempts += attempts(err);
-      if (missing === 'null' && isNoSuchEntity(err)) return null;
-      const what = `account ${account}: ${op} ${subject}`;
-      if (isAccessDenied(err))
-        throw new CwError(
-          ErrorCodes.AWS_ACCESS_DENIED,
-          `${what} was denied: the remediation role needs iam:${op} (${awsErrorName(err)}: ${(err as Error)?.message ?? err})`,
-          { cause: err },
-        );
-      throw toCwError(err, what);
-    }
+  constructor(clientsFor: IamClientsFor, stsWithKey: StsWithKey | null = null) {
+    const io = new IamCalls(clientsFor);
+    this.calls = io.calls;
+    this.keys = new IamKeyWrites(io, stsWithKey);
+    this.policies = new IamPolicyWrites(io);
   }
 
-  /** Every page of a Marker/IsTruncated listing, or null when the principal is gone. */
-  private async pages<P extends Page, T>(
-    account: string,
-    op: string,
-    subject: string,
-    page: (iam: IAMClient, marker: string | undefined) => Promise<P>,
-    items: (p: P) => T[] | undefined,
-  ): Promise<T[] | null> {
-    const out: T[] = [];
-    let marker: string | undefined;
-    do {
-      const m = marker;
-      const p = await this.send(account, op, subject, (iam) => page(iam, m), 'null');
-      if (p === null) return null;
-      out.push(...(items(p) ?? []));
-      marker = p.IsTruncated ? p.Marker : undefined;
-    } while (marker);
-    return out;
+  getAccessKey(account: string, userName: string, accessKeyId: string) {
+    return this.keys.getAccessKey(account, userName, accessKeyId);
   }
 
-  async getAccessKey(account: string, userName: string, accessKeyId: string) {
-    exactId('AccessKeyId', accessKeyId);
-    const keys = await this.pages(
-      account,
-      'ListAccessKeys',
-      `of user ${exactId('UserName', userName)}`,
-      (iam, Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, ...(Marker ? { Marker } : {}) })),
-      (p) => p.AccessKeyMetadata,
-    );
-    const k = keys?.find((x) => x.AccessKeyId === accessKeyId);
-    if (!k) return null;
-    if (k.Status !== 'Active' && k.Status !== 'Inactive')
-      throw new CwError(ErrorCodes.AWS, `account ${account}: key ${accessKeyId} has an unknown status "${k.Status}"`);
-    return { status: k.Status, createDate: k.CreateDate ? k.CreateDate.toISOString() : null };
+  listAccessKeys(account: string, userName: string) {
+    return this.keys.listAccessKeys(account, userName);
   }
 
-  async listAccessKeys(account: string, userName: string) {
-    const keys = await this.pages(
-      account,
-      'ListAccessKeys',
-      `of user ${exactId('UserName', userName)}`,
-      (iam, Marker) => iam.send(new ListAccessKeysCommand({ UserName: userName, ...(Marker ? { Marker } : {}) })),
-      (p) => p.AccessKeyMetadata,
-    );
-    if (keys === null) return null;
-    return keys.map((k) => {
-      if (!k.AccessKeyId || (k.Status !== 'Active' && k.Status !== 'Inactive'))
-        throw new CwError(
-          ErrorCodes.AWS,
-          `account ${account}: user ${userName} lists a key with no id or an unknown status`,
-        );
-      return {
-        accessKeyId: k.AccessKeyId,
-        status: k.Status,
-        createDate: k.CreateDate ? k.CreateDate.toISOString() : null,
-      };
-    });
+  createAccessKey(account: string, userName: string) {
+    return this.keys.createAccessKey(account, userName);
   }
 
-  async createAccessKey(account: string, userName: string) {
-    const cmd = new CreateAccessKeyCommand({ UserName: exactId('UserName', userName) });
-    const out = await this.send(account, 'CreateAccessKey', `for user ${userName}`, (iam) => iam.send(cmd));
-    const k = out?.AccessKey;
-    if (!k?.AccessKeyId || !k.SecretAccessKey || k.UserName !== userName)
-      throw new CwError(
-        ErrorCodes.AWS,
-        `account ${account}: CreateAccessKey for ${userName} returned no key for that user`,
-      );
-    return {
-      accessKeyId: exactId('AccessKeyId', k.AccessKeyId),
-      secret: new Secret(k.SecretAccessKey),
-      createDate: k.CreateDate ? k.CreateDate.toISOString() : null,
-    };
+  getAccessKeyLastUsed(account: string, accessKeyId: string) {
+    return this.keys.getAccessKeyLastUsed(account, accessKeyId);
   }
 
-  async getAccessKeyLastUsed(account: string, accessKeyId: string) {
-    const cmd = new GetAccessKeyLastUsedCommand({ AccessKeyId: exactId('AccessKeyId', accessKeyId) });
-    const out = await this.send(
-      account,
-      'GetAccessKeyLastUsed',
-      `of key ${accessKeyId}`,
-      (iam) => iam.send(cmd),
-      'null',
-    );
-    if (!out) return null;
-    const used = out.AccessKeyLastUsed;
-    const service = used?.ServiceName && used.ServiceName !== 'N/A' ? used.ServiceName : null;
-    return { lastUsedDate: used?.LastUsedDate ? used.LastUsedDate.toISOString() : null, service };
+  callerArn(account: string, accessKeyId: string, secret: Secret): Promise<string | null> {
+    return this.keys.callerArn(account, accessKeyId, secret);
   }
 
-  async callerArn(account: string, accessKeyId: string, secret: Secret): Promise<string | null> {
-    if (!this.stsWithKey) throw new CwError(ErrorCodes.CONFIG, 'no STS client factory: rotation cannot verify a key');
-    const sts = this.stsWithKey({ accessKeyId: exactId('AccessKeyId', accessKeyId), secretAccessKey: secret.reveal() });
-    this.calls.total++;
-    this.calls.byOperation['sts:GetCallerIdentity'] = (this.calls.byOperation['sts:GetCallerIdentity'] ?? 0) + 1;
-    try {
-      const out = await sts.send(new GetCallerIdentityCommand({}));
-      this.calls.attempts += out.$metadata.attempts ?? 1;
-      return out.Arn ?? null;
-    } catch (err) {
-      this.calls.attempts += (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-      if (KEY_NOT_ACCEPTED.has(awsErrorName(err))) return null;
-      // The error never carries the request (it was signed with the secret): name and message only.
-      throw toCwError(err, `account ${account}: sts:GetCallerIdentity with key ${accessKeyId}`);
-    } finally {
-      sts.destroy();
-    }
+  updateAccessKey(account: string, userName: string, accessKeyId: string, status: 'Active' | 'Inactive') {
+    return this.keys.updateAccessKey(account, userName, accessKeyId, status);
   }
 
-  async updateAccessKey(account: string, userName: string, accessKeyId: string, status: 'Active' | 'Inactive') {
-    const cmd = new UpdateAccessKeyCommand({
-      UserName: exactId('UserName', userName),
-      AccessKeyId: exactId('AccessKeyId', accessKeyId),
-      Status: status,
-    });
-    await this.send(account, 'UpdateAccessKey', `key ${accessKeyId} of user ${userName}`, (iam) => iam.send(cmd));
+  deleteAccessKey(account: string, userName: string, accessKeyId: string) {
+    return this.keys.deleteAccessKey(account, userName, accessKeyId);
   }
 
-  async deleteAccessKey(account: string, userName: string, accessKeyId: string) {
-    const cmd = new DeleteAccessKeyCommand({
-      UserName: exactId('UserName', userName),
-      AccessKeyId: exactId('AccessKeyId', accessKeyId),
-    });
-    await this.send(account, 'DeleteAccessKey', `key ${accessKeyId} of user ${userName}`, (iam) => iam.send(cmd));
+  getLoginProfile(account: string, userName: string) {
+    return this.keys.getLoginProfile(account, userName);
   }
 
-  async getLoginProfile(account: string, userName: string) {
-    const cmd = new GetLoginProfileCommand({ UserName: exactId('UserName', userName) });
-    const out = await this.send(account, 'GetLoginProfile', `of user ${userName}`, (iam) => iam.send(cmd), 'null');
-    if (!out?.LoginProfile) return null;
-    return { createDate: out.LoginProfile.CreateDate ? out.LoginProfile.CreateDate.toISOString() : null };
+  deleteLoginProfile(account: string, userName: string) {
+    return this.keys.deleteLoginProfile(account, userName);
   }
 
-  async deleteLoginProfile(account: string, userName: string) {
-    const cmd = new DeleteLoginProfileCommand({ UserName: exactId('UserName', userName) });
-    await this.send(account, 'DeleteLoginProfile', `of user ${userName}`, (iam) => iam.send(cmd));
+  getInlinePolicy(account: string, principal: IamPrincipal, policyName: string) {
+    return this.policies.getInlinePolicy(account, principal, policyName);
   }
 
-  /** One call on a user or a role: the user form or the role form of the operation. */
-  private onPrincipal<U, R>(
-    account: string,
-    principal: IamPrincipal,
-    ops: readonly [user: string, role: string],
-    subject: string,
-    user: (iam: IAMClient, UserName: string) => Promise<U>,
-    role: (iam: IAMClient, RoleName: string) => Promise<R>,
-    missing: 'null' | 'throw' = 'throw',
-  ): Promise<U | R | null> {
-    const isUser = principal.type === 'user';
-    const name = exactId(isUser ? 'UserName' : 'RoleName', principal.name);
-    const what = `${subject} ${principal.type} ${name}`;
-    return isUser
-      ? this.send(account, ops[0], what, (iam) => user(iam, name), missing)
-      : this.send(account, ops[1], what, (iam) => role(iam, name), missing);
+  putInlinePolicy(account: string, principal: IamPrincipal, policyName: string, document: string) {
+    return this.policies.putInlinePolicy(account, principal, policyName, document);
   }
 
-  async getInlinePolicy(account: string, principal: IamPrincipal, policyName: string) {
-    const PolicyName = exactId('PolicyName', policyName);
-    const out = await this.onPrincipal(
-      account,
-      principal,
-      ['GetUserPolicy', 'GetRolePolicy'],
-      `${policyName} of`,
-      (iam, UserName) => iam.send(new GetUserPolicyCommand({ UserName, PolicyName })),
-      (iam, RoleName) => iam.send(new GetRolePolicyCommand({ RoleName, PolicyName })),
-      'null',
-    );
-    return out?.PolicyDocument ? decodePolicyText(out.PolicyDocument) : null;
+  deleteInlinePolicy(account: string, principal: IamPrincipal, policyName: string) {
+    return this.policies.deleteInlinePolicy(account, principal, policyName);
   }
 
-  async putInlinePolicy(account: string, principal: IamPrincipal, policyName: string, document: string) {
-    const PolicyName = exactId('PolicyName', policyName);
-    await this.onPrincipal(
-      account,
-      principal,
-      ['PutUserPolicy', 'PutRolePolicy'],
-      `${policyName} on`,
-      (iam, UserName) => iam.send(new PutUserPolicyCommand({ UserName, PolicyName, PolicyDocument: document })),
-      (iam, RoleName) => iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: document })),
-    );
+  listAttachedPolicies(account: string, principal: IamPrincipal) {
+    return this.policies.listAttachedPolicies(account, principal);
   }
 
-  async deleteInlinePolicy(account: string, principal: IamPrincipal, policyName: string) {
-    const PolicyName = exactId('PolicyName', policyName);
-    await this.onPrincipal(
-      account,
-      principal,
-      ['DeleteUserPolicy', 'DeleteRolePolicy'],
-      `${policyName} of`,
-      (iam, UserName) => iam.send(new DeleteUserPolicyCommand({ UserName, PolicyName })),
-      (iam, RoleName) => iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })),
-    );
+  attachPolicy(account: string, principal: IamPrincipal, policyArn: string) {
+    return this.policies.attachPolicy(account, principal, policyArn);
   }
 
-  async listAttachedPolicies(account: string, principal: IamPrincipal) {
-    const isUser = principal.type === 'user';
-    const name = exactId(isUser ? 'UserName' : 'RoleName', principal.name);
-    const list = await this.pages(
-      account,
-      isUser ? 'ListAttachedUserPolicies' : 'ListAttachedRolePolicies',
-      `of ${principal.type} ${name}`,
-      (iam, Marker) =>
-        isUser
-          ? iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, ...(Marker ? { Marker } : {}) }))
-          : iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, ...(Marker ? { Marker } : {}) })),
-      (p) => p.AttachedPolicies,
-    );
-    return list === null ? null : list.flatMap((a) => (a.PolicyArn ? [a.PolicyArn] : []));
-  }
-
-  async attachPolicy(account: string, principal: IamPrincipal, policyArn: string) {
-    const PolicyArn = exactId('PolicyArn', policyArn);
-    await this.onPrincipal(
-      account,
-      principal,
-      ['AttachUserPolicy', 'AttachRolePolicy'],
-      `${policyArn} to`,
-      (iam, UserName) => iam.send(new AttachUserPolicyCommand({ UserName, PolicyArn })),
-      (iam, RoleName) => iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })),
-    );
-  }
-
-  async detachPolicy(account: string, principal: IamPrincipal, policyArn: string) {
-    const PolicyArn = exactId('PolicyArn', policyArn);
-    await this.onPrincipal(
-      account,
-      principal,
-      ['DetachUserPolicy', 'DetachRolePolicy'],
-      `${policyArn} from`,
-      (iam, UserName) => iam.send(new DetachUserPolicyCommand({ UserName, PolicyArn })),
-      (iam, RoleName) => iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })),
-    );
+  detachPolicy(account: string, principal: IamPrincipal, policyArn: string) {
+    return this.policies.detachPolicy(account, principal, policyArn);
   }
 }
 

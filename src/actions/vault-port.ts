@@ -5,46 +5,24 @@
  * One VaultApi per cluster, built on first use from the remediation token's client; `calls` sums
  * their counts.
  *
- * What the backend says about something that is not there (OpenBao 2.7 and Vault):
- * - lookup-accessor: 400 "invalid accessor" → null; revoke-accessor: 200 with the warning "No token
- *   found with this accessor" (Vault < 1.10: 400 "invalid accessor") → nothing to revoke, success;
- * - secret-id-accessor/lookup: a raw-envelope 404 with `data.error`, or 204 when the accessor
- *   belongs to another role → null; an unknown role is 500 "role … does not exist" on lookup and 400
- *   on LIST, an absent mount a 404 with errors: both read as "nothing there" (null, []);
- * - sys/leases/lookup: 400 "invalid lease" → null; sys/leases/revoke with `sync: true`: 204, even
- *   for an unknown lease.
+ * The calls are per backend, each module saying what the backend answers for something that is
+ * not there: tokens (vault-port-tokens.ts, which also keeps the port from revoking the token it
+ * acts with), AppRole roles and secret IDs (vault-port-approle.ts), leases (vault-port-leases.ts)
+ * and KV v2 secrets (vault-port-kv.ts).
  * A sealed Vault is retryable here (the job waits for the unseal); so are 5xx, 429, timeouts and
- * network errors (VaultApi). The port never revokes the token it acts with: revokeTokenAccessor
- * reads its own accessor (lookup-self, once per cluster and namespace) and throws GUARDRAIL on a match.
+ * network errors (VaultApi).
  */
 import type { VaultClusterConfig } from '../config/schema.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { type ApiCallCounts, addCounts, emptyCounts } from '../sources/api-calls.js';
-import { isUnknownPath, VaultApi, type VaultHttp, VaultHttpError } from '../sources/vault/api.js';
-import { lookupSecretId } from '../sources/vault/approle.js';
-import { lookupLease } from '../sources/vault/leases.js';
-import { lookupAccessor, lookupSelfAccessor } from '../sources/vault/tokens.js';
-import { Secret } from '../util/secret.js';
+import { VaultApi, type VaultHttp } from '../sources/vault/api.js';
+import type { Secret } from '../util/secret.js';
 import type { VaultWritePort } from './ports.js';
-
-const mountPath = (m: string): string => m.replace(/^\/+|\/+$/g, '');
-const CAS_MISMATCH = /check-and-set parameter did not match the current version/;
-const INVALID_LOGIN = /invalid role or secret ID|invalid secret id|failed to validate credentials/i;
-
-/** KV data with every string value wrapped as a Secret (a KV secret's values are secrets until shown otherwise). */
-function wrapStrings(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(data).map(([k, v]) => [k, typeof v === 'string' && v !== '' ? new Secret(v) : v]),
-  );
-}
-
-/** The request body of a KV write: Secrets revealed here and nowhere else. */
-function revealAll(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : v]));
-}
-
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const NO_ROLE = /role "[^"]*" does not exist/;
+import { VaultAppRoleWrites } from './vault-port-approle.js';
+import { VaultKvWrites } from './vault-port-kv.js';
+import { VaultLeaseWrites } from './vault-port-leases.js';
+import type { VaultRun } from './vault-port-support.js';
+import { VaultTokenWrites } from './vault-port-tokens.js';
 
 /** A seal is transient for remediation: the job is retried once Vault is unsealed. */
 function retryableSeal(err: unknown): never {
@@ -53,16 +31,20 @@ function retryableSeal(err: unknown): never {
   throw err;
 }
 
-/** An absent mount (404 with errors) or role ("role … does not exist"): nothing of it exists. */
-const roleOrMountAbsent = (err: unknown): boolean =>
-  isUnknownPath(err) || (err instanceof VaultHttpError && NO_ROLE.test(err.message));
-
 export class VaultApiWritePort implements VaultWritePort {
   private readonly apis = new Map<string, VaultApi>();
-  /** The remediation token's own accessor, per cluster and namespace (lookup-self, read once). */
-  private readonly selfAccessors = new Map<string, Promise<string | null>>();
+  private readonly tokens: VaultTokenWrites;
+  private readonly approle: VaultAppRoleWrites;
+  private readonly kv: VaultKvWrites;
+  private readonly leases: VaultLeaseWrites;
 
-  constructor(private readonly apiFor: (cluster: string) => VaultApi) {}
+  constructor(private readonly apiFor: (cluster: string) => VaultApi) {
+    const run: VaultRun = (cluster, fn) => this.run(cluster, fn);
+    this.tokens = new VaultTokenWrites(run);
+    this.approle = new VaultAppRoleWrites(run);
+    this.kv = new VaultKvWrites(run);
+    this.leases = new VaultLeaseWrites(run);
+  }
 
   /** Every request made so far, by operation (a fresh sum over the clusters' VaultApi counts). */
   get calls(): ApiCallCounts {
@@ -89,292 +71,81 @@ export class VaultApiWritePort implements VaultWritePort {
     }
   }
 
-  private selfAccessor(api: VaultApi, cluster: string, namespace: string): Promise<string | null> {
-    const key = `${cluster}\n${namespace}`;
-    let self = this.selfAccessors.get(key);
-    if (!self) {
-      self = lookupSelfAccessor(api, namespace);
-      this.selfAccessors.set(key, self);
-      self.catch(() => this.selfAccessors.delete(key));
-    }
-    return self;
-  }
-
   /**
    * The remediation token's own accessor in this cluster and namespace (lookup-self, read once),
    * so a rotation can refuse to replace it before it starts (revokeTokenAccessor refuses it too).
    * Not in VaultWritePort: a caller checks for it and refuses when a port lacks it.
    */
   ownAccessor(cluster: string, namespace: string): Promise<string | null> {
-    return this.run(cluster, (api) => this.selfAccessor(api, cluster, namespace));
+    return this.tokens.ownAccessor(cluster, namespace);
   }
 
   lookupTokenAccessor(cluster: string, namespace: string, accessor: string) {
-    return this.run(cluster, (api) => lookupAccessor(api, namespace, accessor));
+    return this.tokens.lookupTokenAccessor(cluster, namespace, accessor);
   }
 
   revokeTokenAccessor(cluster: string, namespace: string, accessor: string): Promise<void> {
-    return this.run(cluster, async (api) => {
-      if ((await this.selfAccessor(api, cluster, namespace)) === accessor)
-        throw new CwError(
-          ErrorCodes.GUARDRAIL,
-          `vault ${cluster}: refusing to revoke token accessor ${accessor}: it is credwarden's own remediation token`,
-        );
-      try {
-        await api.write(
-          'vault:revoke-accessor',
-          namespace,
-          'auth/token/revoke-accessor',
-          { accessor },
-          'update on auth/token/revoke-accessor',
-        );
-      } catch (err) {
-        // Vault < 1.10 answers an unknown accessor with 400 "invalid accessor": already revoked.
-        if (!(err instanceof VaultHttpError && /invalid accessor/.test(err.message))) throw err;
-      }
-    });
+    return this.tokens.revokeTokenAccessor(cluster, namespace, accessor);
   }
 
   lookupSecretIdAccessor(cluster: string, namespace: string, mount: string, role: string, accessor: string) {
-    return this.run(cluster, async (api) => {
-      try {
-        return await lookupSecretId(api, namespace, mountPath(mount), role, accessor);
-      } catch (err) {
-        if (roleOrMountAbsent(err)) return null;
-        throw err;
-      }
-    });
+    return this.approle.lookupSecretIdAccessor(cluster, namespace, mount, role, accessor);
   }
 
   listSecretIdAccessors(cluster: string, namespace: string, mount: string, role: string): Promise<string[]> {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      try {
-        return await api.list(
-          'vault:list-secret-ids',
-          namespace,
-          `auth/${m}/role/${role}/secret-id`,
-          `list on auth/${m}/role/${role}/secret-id`,
-        );
-      } catch (err) {
-        if (roleOrMountAbsent(err)) return [];
-        throw err;
-      }
-    });
+    return this.approle.listSecretIdAccessors(cluster, namespace, mount, role);
   }
 
   destroySecretIdAccessor(cluster: string, namespace: string, mount: string, role: string, accessor: string) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      await api.write(
-        'vault:destroy-secret-id',
-        namespace,
-        `auth/${m}/role/${role}/secret-id-accessor/destroy`,
-        { secret_id_accessor: accessor },
-        `update on auth/${m}/role/${role}/secret-id-accessor/destroy`,
-      );
-    });
+    return this.approle.destroySecretIdAccessor(cluster, namespace, mount, role, accessor);
   }
 
   kvRead(cluster: string, namespace: string, mount: string, path: string, version?: number) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      const q = version !== undefined ? `?version=${version}` : '';
-      const out = await api.read('vault:kv-read', namespace, `${m}/data/${path}${q}`, `read on ${m}/data/${path}`);
-      const meta = out?.data?.metadata as { version?: unknown } | undefined;
-      if (!out?.data || typeof meta?.version !== 'number') return null;
-      const data = out.data.data;
-      return {
-        version: meta.version,
-        data: data && typeof data === 'object' ? wrapStrings(data as Record<string, unknown>) : null,
-      };
-    });
+    return this.kv.kvRead(cluster, namespace, mount, path, version);
   }
 
   kvWrite(cluster: string, namespace: string, mount: string, path: string, data: Record<string, unknown>, cas: number) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api): Promise<{ version: number } | { conflict: string }> => {
-      try {
-        const out = await api.write(
-          'vault:kv-write',
-          namespace,
-          `${m}/data/${path}`,
-          { options: { cas }, data: revealAll(data) },
-          `create and update on ${m}/data/${path}`,
-        );
-        const version = out?.data?.version;
-        if (typeof version !== 'number')
-          throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: ${m}/data/${path}: the write returned no version`);
-        return { version };
-      } catch (err) {
-        if (err instanceof VaultHttpError && err.status === 400 && CAS_MISMATCH.test(err.message))
-          return { conflict: `check-and-set ${cas} did not match the current version of ${m}/data/${path}` };
-        throw err;
-      }
-    });
+    return this.kv.kvWrite(cluster, namespace, mount, path, data, cas);
   }
 
   readAppRole(cluster: string, namespace: string, mount: string, role: string) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      try {
-        const out = await api.read(
-          'vault:read-role',
-          namespace,
-          `auth/${m}/role/${role}`,
-          `read on auth/${m}/role/${role}`,
-        );
-        return out?.data ?? null;
-      } catch (err) {
-        if (roleOrMountAbsent(err)) return null;
-        throw err;
-      }
-    });
+    return this.approle.readAppRole(cluster, namespace, mount, role);
   }
 
   readRoleId(cluster: string, namespace: string, mount: string, role: string) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      try {
-        const out = await api.read(
-          'vault:read-role-id',
-          namespace,
-          `auth/${m}/role/${role}/role-id`,
-          `read on auth/${m}/role/${role}/role-id`,
-        );
-        return str(out?.data?.role_id);
-      } catch (err) {
-        if (roleOrMountAbsent(err)) return null;
-        throw err;
-      }
-    });
+    return this.approle.readRoleId(cluster, namespace, mount, role);
   }
 
   createSecretId(cluster: string, namespace: string, mount: string, role: string, body: Record<string, unknown>) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      const out = await api.write(
-        'vault:create-secret-id',
-        namespace,
-        `auth/${m}/role/${role}/secret-id`,
-        body,
-        `update on auth/${m}/role/${role}/secret-id`,
-      );
-      const secretId = str(out?.data?.secret_id);
-      const accessor = str(out?.data?.secret_id_accessor);
-      if (!secretId || !accessor)
-        throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: auth/${m}/role/${role}/secret-id returned no secret ID`);
-      return { secretId: new Secret(secretId), accessor };
-    });
+    return this.approle.createSecretId(cluster, namespace, mount, role, body);
   }
 
   approleLoginWorks(cluster: string, namespace: string, mount: string, roleId: string, secretId: Secret) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      let out: Awaited<ReturnType<VaultApi['write']>>;
-      try {
-        out = await api.write(
-          'vault:approle-login',
-          namespace,
-          `auth/${m}/login`,
-          { role_id: roleId, secret_id: secretId.reveal() },
-          `update on auth/${m}/login`,
-        );
-      } catch (err) {
-        if (err instanceof VaultHttpError && err.status === 400 && INVALID_LOGIN.test(err.message)) return false;
-        throw err;
-      }
-      const accessor = str(out?.auth?.accessor);
-      // A batch token (a role with token_type batch) has no accessor and cannot be revoked: it
-      // expires with its TTL.
-      if (!accessor && str(out?.auth?.client_token) && out?.auth?.token_type === 'batch') return true;
-      if (!accessor) throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: auth/${m}/login returned no token`);
-      // The login only proves the pair works: its token is revoked at once.
-      await api.write(
-        'vault:revoke-accessor',
-        namespace,
-        'auth/token/revoke-accessor',
-        { accessor },
-        'update on auth/token/revoke-accessor',
-      );
-      return true;
-    });
+    return this.approle.approleLoginWorks(cluster, namespace, mount, roleId, secretId);
   }
 
   secretIdValid(cluster: string, namespace: string, mount: string, role: string, secretId: Secret) {
-    const m = mountPath(mount);
-    return this.run(cluster, async (api) => {
-      try {
-        const out = await api.write(
-          'vault:lookup-secret-id',
-          namespace,
-          `auth/${m}/role/${role}/secret-id/lookup`,
-          { secret_id: secretId.reveal() },
-          `update on auth/${m}/role/${role}/secret-id/lookup`,
-        );
-        return !!out?.data && !('error' in out.data);
-      } catch (err) {
-        if (roleOrMountAbsent(err)) return false;
-        throw err;
-      }
-    });
+    return this.approle.secretIdValid(cluster, namespace, mount, role, secretId);
   }
 
   createOrphanToken(cluster: string, namespace: string, body: Record<string, unknown>) {
-    return this.run(cluster, async (api) => {
-      const out = await api.write(
-        'vault:create-orphan',
-        namespace,
-        'auth/token/create-orphan',
-        body,
-        'update on auth/token/create-orphan',
-      );
-      const token = str(out?.auth?.client_token);
-      const accessor = str(out?.auth?.accessor);
-      if (!token || !accessor)
-        throw new CwError(ErrorCodes.VAULT, `vault ${cluster}: auth/token/create-orphan returned no token`);
-      return { token: new Secret(token), accessor };
-    });
+    return this.tokens.createOrphanToken(cluster, namespace, body);
   }
 
   lookupSelfWith(cluster: string, namespace: string, token: Secret) {
-    return this.run(cluster, async (api) => {
-      try {
-        const out = await api.readAs(
-          token.reveal(),
-          'vault:lookup-self',
-          namespace,
-          'auth/token/lookup-self',
-          'read on auth/token/lookup-self',
-        );
-        return out?.data ?? null;
-      } catch (err) {
-        if (err instanceof CwError && err.code === ErrorCodes.VAULT_PERMISSION) return null;
-        throw err;
-      }
-    });
+    return this.tokens.lookupSelfWith(cluster, namespace, token);
   }
 
   listTokenAccessors(cluster: string, namespace: string) {
-    return this.run(cluster, (api) =>
-      api.list('vault:list-accessors', namespace, 'auth/token/accessors', 'list+sudo on auth/token/accessors'),
-    );
+    return this.tokens.listTokenAccessors(cluster, namespace);
   }
 
   lookupLease(cluster: string, namespace: string, leaseId: string) {
-    return this.run(cluster, (api) => lookupLease(api, namespace, leaseId));
+    return this.leases.lookupLease(cluster, namespace, leaseId);
   }
 
   revokeLease(cluster: string, namespace: string, leaseId: string): Promise<void> {
-    return this.run(cluster, async (api) => {
-      await api.write(
-        'vault:revoke-lease',
-        namespace,
-        'sys/leases/revoke',
-        { lease_id: leaseId, sync: true },
-        'update on sys/leases/revoke',
-      );
-    });
+    return this.leases.revokeLease(cluster, namespace, leaseId);
   }
 }
 
