@@ -9,6 +9,7 @@ import type { App } from '../src/main.js';
 import { alertQueueName, JobNames, QueueNames } from '../src/queue/names.js';
 import { bullPrefix, type Queues, redisErrorLog } from '../src/queue/runtime.js';
 import { untilSettled } from '../src/queue/settle.js';
+import { decideProcessor } from './decide.processor.js';
 import { deliverProcessor } from './deliver.processor.js';
 import { discoverProcessor } from './discover.processor.js';
 import { evaluateProcessor } from './evaluate.processor.js';
@@ -71,6 +72,17 @@ export function startWorkers(app: App, queues: Queues): Workers {
       queue: QueueNames.remediate,
       fn: remediateProcessor(app.executor, app.remediation.notifier) as Processor,
       concurrency: app.config.remediation.concurrency,
+    },
+    [JobNames.decide]: {
+      queue: QueueNames.decisions,
+      fn: decideProcessor({
+        people: app.people,
+        responseHosts: () => app.config.api.slack?.responseHosts ?? [],
+        approvers: () => app.config.remediation.approvals.approvers,
+        log: app.log.child({ component: 'slack' }),
+      }) as Processor,
+      // One decision at a time per worker: clicks are few, and two on one action need no race.
+      concurrency: 1,
     },
   };
   // Worker 'error' events (their connections, the blocking one included) log through one rate-limited reporter.

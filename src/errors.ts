@@ -27,6 +27,8 @@ export const ErrorCodes = {
   /** A dependency (AWS, Vault) did not answer at the network level: refused, unresolvable, reset. */
   UNREACHABLE: 'CW_ERR_UNREACHABLE',
   INPUT: 'CW_ERR_INPUT',
+  /** The thing named (an action, a silence, a credential) does not exist. */
+  NOT_FOUND: 'CW_ERR_NOT_FOUND',
   INTERNAL: 'CW_ERR_INTERNAL',
 } as const;
 
@@ -44,6 +46,7 @@ const BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.VAULT_PERMISSION,
   ErrorCodes.VAULT_SEALED,
   ErrorCodes.INPUT,
+  ErrorCodes.NOT_FOUND,
   ErrorCodes.TIMEOUT,
   ErrorCodes.UNREACHABLE,
   ErrorCodes.AUDIT,

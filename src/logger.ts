@@ -24,6 +24,7 @@ export const SECRET_FIELDS = [
   'x-vault-token',
   'externalId',
   'hmacKey',
+  'signingSecret',
 ];
 
 function redactPaths(): string[] {

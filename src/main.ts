@@ -9,12 +9,15 @@ import type { Redis } from 'ioredis';
 import { iamWritePortFrom } from './actions/aws-port.js';
 import { vaultWritePortFrom } from './actions/vault-port.js';
 import { AlertService } from './alerts/service.js';
+import { SilenceStore } from './alerts/silence-store.js';
 import { createSink } from './alerts/sinks/index.js';
+import { AppendLatencyRecorder } from './audit/append-latency.js';
 import { JsonlMirror, RedisAuditLog } from './audit/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
 import type { VaultClusterConfig } from './config/schema.js';
 import { CwError, ErrorCodes } from './errors.js';
+import { ExceptionStore } from './findings/exception-store.js';
 import { FindingsService } from './findings/service.js';
 import { ScanService } from './inventory/scan-service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -64,6 +67,10 @@ export interface App {
   policies: PolicySet;
   findings: FindingsService;
   alerts: AlertService;
+  /** Runtime silences (with config's), for the HTTP API. */
+  silences: SilenceStore;
+  /** Runtime exceptions (with the policy files'), for the HTTP API. */
+  exceptions: ExceptionStore;
   clock: Clock;
   log: Logger;
   redis: Redis;
@@ -112,7 +119,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log?.level ?? opts.defaultLogLevel ?? 'info' });
   const redis = await connectRedis(config.redis.url, opts.redisProfile ?? 'producer');
   const prefix = config.redis.prefix;
+  // Every process's append latencies, pooled in Redis for /metrics (audit/append-latency.ts).
+  const appendLatency = new AppendLatencyRecorder(redis, {
+    prefix,
+    onError: (err) => log.debug({ err }, 'audit append latency not flushed; kept for the next flush'),
+  }).start();
   const audit = new RedisAuditLog(redis, {
+    onAppend: appendLatency.observe,
     prefix,
     clock,
     ...(config.audit.hmacKey ? { hmacKey: config.audit.hmacKey } : {}),
@@ -135,6 +148,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Shared by every evaluation in this process, so privilege analyses stay cached across scans.
   const ruleServices: RuleServices = {};
   const accountNames = new Map((config.aws?.accounts ?? []).flatMap((a) => (a.name ? [[a.id, a.name] as const] : [])));
+  const exceptions = new ExceptionStore({ redis, prefix, audit, clock, policies });
+  const silences = new SilenceStore({ redis, prefix, audit, clock, configured: config.alerts.silences });
   const findings = new FindingsService({
     redis,
     prefix,
@@ -147,10 +162,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     services: ruleServices,
     hold: config.evaluation.hold,
     accountNames,
+    exceptions,
   });
   // Sinks stamp transport times (webhook-timestamp) with the wall clock, never the evaluation clock:
   // receivers reject timestamps outside a few minutes of their own time.
-  const sinks = new Map(config.alerts.sinks.map((c) => [c.name, createSink(c)]));
+  // Slack messages of held actions carry Approve/Deny buttons when Slack can call back (api.slack).
+  const sinks = new Map(
+    config.alerts.sinks.map((c) => [c.name, createSink(c, { approvalButtons: config.api.slack !== undefined })]),
+  );
   const alerts = new AlertService({
     sinks,
     redis,
@@ -163,6 +182,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     log,
     registry,
     accountNames,
+    silences,
   });
   // Remediation acts with its own credentials (a role per account, a token per cluster), never
   // the scanner's: a separate client pool, separate Vault clients built from remediationToken.
@@ -221,6 +241,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     policies,
     findings,
     alerts,
+    silences,
+    exceptions,
     clock,
     log,
     redis,
@@ -236,6 +258,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       remediationPool?.destroy();
       for (const v of remediationVault.values()) v.close?.();
       for (const v of vaultClients.values()) v.close?.();
+      await appendLatency.close();
       redis.disconnect();
     },
   };

@@ -46,7 +46,8 @@ const Inhibit = z.strictObject({
   equal: z.enum(['credential', 'agent']).default('credential'),
 });
 
-const Silence = z.strictObject({
+/** One silence: config's `alerts.silences[]`, and the runtime ones (silence-store.ts) validate with it. */
+export const SilenceSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/),
   matchers: z
     .strictObject({
@@ -96,7 +97,7 @@ export const AlertsSchema = z
     routes: z.array(Route).default([]),
     paging: z.array(z.enum(PAGING_CLASSES)).default([...PAGING_CLASSES]),
     inhibit: z.array(Inhibit).default(DEFAULT_INHIBIT as never),
-    silences: z.array(Silence).default([]),
+    silences: z.array(SilenceSchema).default([]),
     /** Where "Runbook" links point; `{policy}` and `{fingerprint}` are filled in. */
     runbookUrl: z.string().url().optional(),
     /** Delivery retries (429, 5xx, network): exponential backoff from backoffMs. */

@@ -8,11 +8,15 @@
  * an action taken on a credential is news whatever the finding's mute.
  * - an action that settled done, already done, failed or cancelled: a `change` notification (a
  *   PagerDuty Change Event: context, no page) on each of the route's page sinks, and a one-item
- *   digest line on each of its digest sinks;
+ *   digest line on each of its digest sinks; done or already done also resolves the page its
+ *   finding opened (a `resolve` with the finding's dedup key on the sinks that paged);
  * - an action held at execution (kill switch, breaker, window, rate, cooldown): the digest line
  *   only (the next run decides again);
  * - a batch a blast-radius cap held: a real page (dedup key `batch-held:<scanId>:<policy>`) on the
- *   page sinks of every plan's route, saying which policy, how many plans and why, plus the digest line.
+ *   page sinks of every plan's route, saying which policy, how many plans and why, plus the digest line;
+ * - an action that now awaits approval: like a settled one (a change on the page sinks, the line on
+ *   the digest sinks), once per request (`msgId('approval', planId, approvalRequestedAt, sink)`);
+ *   on Slack it carries Approve and Deny buttons when `api.slack` is set (sinks/slack.sink.ts).
  * PagerDuty sinks never get digest lines (their channel is the change event or the page); a sink
  * that is both a page and a digest sink gets the page (or change) only.
  *
@@ -44,6 +48,8 @@ export interface RemediationNoticeDeps {
   clock: Clock;
   /** The Redis key of a stored notification (AlertService's `P:alerts:n:<id>`). */
   notificationKey: (id: string) => string;
+  /** AlertService's `P:alerts:paged` (fingerprint → the sinks its trigger paged). */
+  pagedKey?: string;
   ttlSeconds: number;
   accountNames?: AccountNames;
   enqueue?: EnqueueNotifications;
@@ -89,6 +95,35 @@ export class RemediationNotices implements RemediationNotifier {
     const pageSinks = result.outcome === 'held' ? [] : route.page;
     const notes = this.notifications(item, pageSinks, route.digest, 'change', result.at, (sink) =>
       msgId('action', record.plan.id, String(record.attempt), sink),
+    );
+    // The action fixed what the finding paged for: resolve that incident on the sinks it paged
+    // (same dedup key, the fingerprint), then forget the page so the finding's own resolve, at the
+    // next scan, does not page again. A retry finds the page still recorded and re-queues the same ids.
+    const fixed = result.outcome === 'done' || result.outcome === 'already-done';
+    const paged =
+      fixed && this.d.pagedKey ? await this.d.redis.hget(this.d.pagedKey, record.plan.findingFingerprint) : null;
+    const resolveSinks = paged ? (JSON.parse(paged) as string[]) : [];
+    const resolve = { ...item, id: `${item.id}:resolve`, action: 'resolve' as const };
+    for (const sink of resolveSinks)
+      notes.push({
+        id: msgId('action-resolve', record.plan.id, String(record.attempt), sink),
+        sink,
+        mode: 'page',
+        items: [resolve],
+        group: { owner: item.owner?.team ?? null, scanId: item.scanId },
+        createdAt: result.at,
+      });
+    await this.send(notes);
+    if (resolveSinks.length) await this.d.redis.hdel(this.d.pagedKey!, record.plan.findingFingerprint);
+  }
+
+  async approvalRequested(record: ActionRecord): Promise<void> {
+    const at = record.approvalRequestedAt;
+    if (record.state !== 'awaiting-approval' || !at) return;
+    const item = approvalItem(record, at, this.d.config, this.d.accountNames);
+    const route = routeFor(item, this.d.config.routes, this.sinkTypes);
+    const notes = this.notifications(item, route.page, route.digest, 'change', at, (sink) =>
+      msgId('approval', record.plan.id, at, sink),
     );
     await this.send(notes);
   }
@@ -214,6 +249,37 @@ function actionItem(
     runbookUrl: runbook(config.runbookUrl, plan.policy, plan.findingFingerprint),
     at: result.at,
     remediation,
+  };
+}
+
+function approvalItem(
+  record: ActionRecord,
+  at: string,
+  config: AlertsConfig,
+  accountNames: AccountNames | undefined,
+): AlertItem {
+  const plan = record.plan;
+  const why = record.decision.reasons.map((r) => r.message).join('; ') || 'approval required';
+  return {
+    ...planItem(plan, accountNames),
+    id: `approval:${plan.id}:${at}`,
+    transition: 'approval-requested',
+    title: `${plan.action} awaits approval on ${plan.target.credentialId}`,
+    evidence: [
+      { label: 'action', value: plan.action },
+      { label: 'why', value: why },
+      { label: 'plan', value: plan.id },
+      { label: 'asked', value: at },
+    ],
+    runbookUrl: runbook(config.runbookUrl, plan.policy, plan.findingFingerprint),
+    at,
+    remediation: {
+      planId: plan.id,
+      action: plan.action,
+      attempt: record.attempt,
+      outcome: 'awaiting-approval',
+      detail: why,
+    },
   };
 }
 

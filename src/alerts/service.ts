@@ -9,7 +9,8 @@
  *   P:alerts:delivered              set     notification ids delivered (a replayed job sends nothing)
  *   P:alerts:deliveries             list    newest first: every send and failure (`alerts list`), last 1000
  * Every notification sent or failed, every silenced or inhibited item and every expired silence is
- * an audit event, each with an idempotency key.
+ * an audit event, each with an idempotency key. The silences applied are config's plus the stored
+ * ones (silence-store.ts, `P:silences`), read when a scan's plan is computed.
  */
 import type { Redis } from 'ioredis';
 import type { AuditAppender } from '../audit/appender.js';
@@ -20,7 +21,7 @@ import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
 import type { AccountNames } from '../model/principal.js';
 import { computeOnce, firstWriterWins } from '../util/compute-once.js';
-import type { AlertsConfig } from './config.js';
+import type { AlertsConfig, SilenceRule } from './config.js';
 import { driftItems, findingItems, pagingClass } from './items.js';
 import { type AlertPlan, planAlerts } from './plan.js';
 import { RemediationNotices } from './remediation-notices.js';
@@ -53,6 +54,8 @@ export interface AlertDeps {
   sinks: ReadonlyMap<string, Sink>;
   /** `aws.accounts[].name` by account id: alerts name the account. */
   accountNames?: AccountNames;
+  /** Config silences plus those created at runtime (silence-store.ts); absent: config's only. */
+  silences?: { all(): Promise<SilenceRule[]> };
 }
 
 const TTL_S = 30 * 86_400;
@@ -78,6 +81,7 @@ export class AlertService {
       config: this.d.config,
       clock: this.d.clock,
       notificationKey: (id) => this.key(`n:${id}`),
+      pagedKey: this.key('paged'),
       ttlSeconds: TTL_S,
       ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
     });
@@ -137,13 +141,14 @@ export class AlertService {
       ]),
     );
     const pagedRaw = await this.d.redis.hgetall(this.key('paged'));
+    const silences = this.d.silences ? await this.d.silences.all() : this.d.config.silences;
     return planAlerts({
       scanId,
       now,
       items,
       pageClass,
       findings,
-      config: this.d.config,
+      config: { ...this.d.config, silences },
       sinkTypes: new Map(this.d.config.sinks.map((s) => [s.name, s.type])),
       paged: new Map(Object.entries(pagedRaw).map(([fp, j]) => [fp, JSON.parse(j) as string[]])),
       alreadyExpiredSilences: new Set(await this.d.redis.smembers(this.key('silences-expired'))),

@@ -9,8 +9,8 @@ import type { Severity } from '../policy/types.js';
 /**
  * `merged`: a finding from before collapsing became part of another (its page, if any, resolves).
  * `action-*`: a remediation action settled (done or already done, failed, cancelled by the live
- * re-check, held at execution); `batch-held`: a blast-radius cap held a policy's whole batch
- * (remediation-notices.ts).
+ * re-check, held at execution); `batch-held`: a blast-radius cap held a policy's whole batch;
+ * `approval-requested`: an action waits for people to approve it (remediation-notices.ts).
  */
 export type AlertTransition =
   | 'opened'
@@ -24,7 +24,8 @@ export type AlertTransition =
   | 'action-failed'
   | 'action-cancelled'
   | 'action-held'
-  | 'batch-held';
+  | 'batch-held'
+  | 'approval-requested';
 
 /** What remediation did (or held), on `action-*` and `batch-held` items. Ids and counts only, never a secret. */
 export interface RemediationNote {
@@ -34,7 +35,7 @@ export interface RemediationNote {
   action: string;
   /** The record's attempt (null for a held batch). */
   attempt: number | null;
-  outcome: 'done' | 'already-done' | 'failed' | 'cancelled' | 'held' | 'batch-held';
+  outcome: 'done' | 'already-done' | 'failed' | 'cancelled' | 'held' | 'batch-held' | 'awaiting-approval';
   /** The executor's detail, or the cap's reason. Untrusted: sinks escape it. */
   detail: string;
   /** A held batch: how many plans the cap held, and the first of their credential ids. */

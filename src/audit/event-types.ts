@@ -5,6 +5,7 @@
  */
 export const AUDIT_EVENT_TYPES = {
   'scan.started': 'a scan began: its trigger and units',
+  'scan.requested': 'a person asked for a scan (the API): who, and the scan id it will run as',
   'scan.finished': 'a scan was finalized: status, counts, drift, API calls, problems',
   'credential.added': 'a credential appeared in the inventory',
   'credential.removed': 'a credential observed completely was gone',
@@ -20,6 +21,8 @@ export const AUDIT_EVENT_TYPES = {
   'finding.policies-changed': 'the policies reporting one risk changed',
   'finding.merged': 'a finding was folded into the one finding of its risk',
   'exception.expired': 'an exception passed its expiry',
+  'exception.created': 'a person created an exception at runtime (the API): owner, reason, expiry, selector',
+  'exception.lifted': 'a person ended a runtime exception before its expiry',
   'evaluation.finished': "a scan's evaluation was applied: transitions, open findings",
   'evaluation.held': 'the detection guardrail held an evaluation: nothing applied or paged',
   'evaluation.released': 'a person released a held evaluation',
@@ -28,12 +31,16 @@ export const AUDIT_EVENT_TYPES = {
   'alert.silenced': 'an alert item was silenced',
   'alert.inhibited': 'an alert item was inhibited by another',
   'silence.expired': 'a silence passed its expiry',
+  'silence.created': 'a person created a silence at runtime (the API): owner, reason, expiry, matchers',
+  'silence.lifted': 'a person ended a runtime silence before its expiry',
   'action.planned':
     'remediation planned an action and the guardrails decided: allow, hold, deny or dry-run, with reasons',
   'action.intent': 'an action is about to run (written before anything is touched; no intent, no action)',
   'action.checked': 'the live re-check before acting: the facts still hold, and the pre-state rollback restores',
   'action.result':
     'an action finished: done, already done, cancelled (facts changed) or failed, with pre- and post-state',
+  'action.rollback-requested':
+    'a person asked to roll back an action that needed approval: the rollback waits for other approvers',
   'action.rollback-intent': 'a person asked for a rollback: written before the backend is touched',
   'action.rolled-back': 'a person rolled an action back to its recorded pre-state',
   'approval.granted': 'a person approved a held action',

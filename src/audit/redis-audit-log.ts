@@ -35,6 +35,7 @@ import { CwError, ErrorCodes } from '../errors.js';
 export { AuditMirrorError } from './batch.js';
 
 import { effectBytes, encodeEffects, KeyTable } from '../util/effects.js';
+import { timeResolution } from './append-latency.js';
 import {
   APPEND_LUA,
   type AppendCommand,
@@ -76,6 +77,8 @@ export interface RedisAuditLogOptions {
   maxBatch?: number;
   /** Approximate bytes per script call (events and effects); default 1 MiB. */
   maxBatchBytes?: number;
+  /** Told, once per resolved record()/append()/appendMany() call, its seconds from call to durable. */
+  onAppend?: (seconds: number) => void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +127,10 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
    * still resolves only once its event is in Redis and in the mirror, and rejects otherwise.
    */
   record(input: AppendInput): Promise<Recorded> {
+    return timeResolution(this.enqueue(input), this.opts.onAppend);
+  }
+
+  private enqueue(input: AppendInput): Promise<Recorded> {
     let draft: PreparedInput;
     try {
       draft = prepareForAppend(input, this.opts.actor);
@@ -152,7 +159,7 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
 
   /** Records several events in order; they are batched like concurrent appends. */
   appendMany(inputs: readonly AppendInput[]): Promise<AuditEvent[]> {
-    return Promise.all(inputs.map((i) => this.append(i)));
+    return timeResolution(Promise.all(inputs.map((i) => this.enqueue(i).then((r) => r.event))), this.opts.onAppend);
   }
 
   /**

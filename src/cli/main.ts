@@ -3,6 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { packageRoot } from '../util/package-root.js';
 import { registerActions } from './commands/actions.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerApi } from './commands/api.js';
@@ -12,12 +13,14 @@ import { registerFindings } from './commands/findings.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerScan } from './commands/scan.js';
+import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { DEFAULT_CONFIG, type Io, processIo } from './context.js';
 
 export function buildProgram(io: Io, exit: (code: number) => void): Command {
   const program = new Command('credwarden')
     .description('keeps AI-agent credentials honest across AWS IAM and HashiCorp Vault')
+    .version(packageRoot().version, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--json', 'machine-readable output')
     .option('--progress', 'progress lines on stderr even when it is not a terminal')
@@ -38,6 +41,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerAlerts(program, io, exit);
   registerActions(program, io, exit);
   registerApi(program, io, exit);
+  registerServe(program, io, exit);
   return program;
 }
 

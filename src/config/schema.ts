@@ -168,6 +168,7 @@ export const SECRET_KEY_PATHS: ReadonlyArray<(value: unknown) => (string | numbe
       : [];
   },
   () => [['audit', 'hmacKey']],
+  () => [['api', 'slack', 'signingSecret']],
   (v) => {
     const sinks = (v as { alerts?: { sinks?: Record<string, unknown>[] } }).alerts?.sinks;
     if (!Array.isArray(sinks)) return [];

@@ -16,6 +16,8 @@
  * event, so a crash at any point leaves "audited" and "applied" equal, and the retry (or the next
  * evaluation) finishes the rest. The evaluation summary lands with `evaluation.finished`.
  * A guardrail (hold.ts) holds an evaluation that would resolve most open findings at once.
+ * The exceptions applied are the policy files' plus the stored ones (exception-store.ts,
+ * `P:exceptions`), read when an evaluation is computed.
  */
 import type { Redis } from 'ioredis';
 import { type AuditAppender, appendAll } from '../audit/appender.js';
@@ -26,7 +28,7 @@ import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
 import type { AccountNames } from '../model/principal.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
-import type { Finding, PolicySet } from '../policy/model.js';
+import type { Finding, PolicyException, PolicySet } from '../policy/model.js';
 import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
 import { computeOnce, fencedBy } from '../util/compute-once.js';
@@ -53,6 +55,8 @@ export interface FindingsDeps {
   hold?: HoldConfig;
   /** `aws.accounts[].name` by account id: each finding names its account. */
   accountNames?: AccountNames;
+  /** Policy exceptions plus those created at runtime (exception-store.ts); absent: the policies' only. */
+  exceptions?: { all(): Promise<PolicyException[]> };
 }
 
 const TTL_S = 7 * 86_400;
@@ -69,9 +73,18 @@ export class FindingsService {
 
   private key = (s: string) => `${this.d.prefix}:${s}`;
 
+  private exceptions = async (): Promise<PolicyException[]> =>
+    this.d.exceptions ? this.d.exceptions.all() : this.d.policies.exceptions;
+
   async all(): Promise<Finding[]> {
     const raw = await this.d.redis.hvals(this.key('findings'));
     return raw.map((j) => JSON.parse(j) as Finding).sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+  }
+
+  /** One finding by its fingerprint, or null. */
+  async get(fingerprint: string): Promise<Finding | null> {
+    const j = await this.d.redis.hget(this.key('findings'), fingerprint);
+    return j ? (JSON.parse(j) as Finding) : null;
   }
 
   /** Pure what-if: the findings that would exist as of `now`, from the current inventory; nothing is stored. */
@@ -90,7 +103,7 @@ export class FindingsService {
       result: computeTransitions({
         previous,
         hits,
-        exceptions: this.d.policies.exceptions,
+        exceptions: await this.exceptions(),
         alreadyExpired: expired,
         now,
         completePrefixes: [],
@@ -178,7 +191,7 @@ export class FindingsService {
         const result = computeTransitions({
           previous,
           hits,
-          exceptions: this.d.policies.exceptions,
+          exceptions: await this.exceptions(),
           alreadyExpired: expired,
           now: at,
           completePrefixes,

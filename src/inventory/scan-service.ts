@@ -203,6 +203,10 @@ export class ScanService {
     return units.flatMap((j) => (JSON.parse(j) as UnitResult).completePrefixes);
   }
 
+  async credential(id: string): Promise<Credential | null> {
+    return JSON.parse((await this.d.redis.hget(this.keys.creds(), id)) ?? 'null') as Credential | null;
+  }
+
   async currentInventory(): Promise<Credential[]> {
     const all = await this.d.redis.hvals(this.keys.creds());
     return all.map((j) => JSON.parse(j) as Credential).sort((a, b) => a.id.localeCompare(b.id));

@@ -36,6 +36,11 @@ export interface ActionPlan {
   policy: string;
   /** The policy's own mode; an action runs only when this and `remediation.mode` are both enforce. */
   policyMode: 'observe' | 'enforce';
+  /**
+   * The person this action is the request of (`user:<subject>`): the policy's `enforcedBy`. Four-eyes
+   * refuses their approval: whoever asked for an action never approves it.
+   */
+  requestedBy?: string;
   findingFingerprint: string;
   severity: Severity;
   agentId: string | null;
@@ -151,6 +156,13 @@ export interface ActionRecord {
   rollback?: { by: string; at: string; detail: string };
   /** When a rollback's intent was recorded (set before its backend call). */
   rollbackIntentAt?: string;
+  /**
+   * A rollback asked for by a person, of an action whose class needs approval: it runs once
+   * `approvals.approvers` others approve it (never the person who asked), and a denial ends it.
+   * Its approvals are `rollbackApprovals`.
+   */
+  rollbackRequest?: { by: string; at: string; denial?: { by: string; at: string; reason: string } };
+  rollbackApprovals?: { by: string; at: string }[];
   /** Rotations: the steps' progress (never a secret). */
   rotation?: RotationProgress;
   history: { at: string; state: ActionState; note: string }[];

@@ -16,7 +16,20 @@ export type CredentialKind =
   | 'vault-lease'
   | 'vault-aws-role';
 
+export const CREDENTIAL_KINDS: readonly CredentialKind[] = [
+  'aws-access-key',
+  'aws-role',
+  'aws-console-password',
+  'aws-root-access-key',
+  'vault-token',
+  'vault-approle-role',
+  'vault-approle-secret-id',
+  'vault-lease',
+  'vault-aws-role',
+];
+
 export type SourceType = 'aws' | 'vault';
+export const SOURCE_TYPES: readonly SourceType[] = ['aws', 'vault'];
 
 export type CredentialStatus = 'active' | 'inactive' | 'expired' | 'unknown';
 

@@ -36,6 +36,7 @@ export interface RuleHit {
 
 /** `merged`: a finding from before collapsing, now part of `mergedInto` (kept as a tombstone). */
 export type FindingState = 'open' | 'resolved' | 'suppressed' | 'merged';
+export const FINDING_STATES: readonly FindingState[] = ['open', 'resolved', 'suppressed', 'merged'];
 
 export interface Finding {
   fingerprint: string;

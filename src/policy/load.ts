@@ -10,23 +10,13 @@ import { actionNames, getActionType } from '../actions/index.js';
 import { located, readYaml, type YamlSource } from '../config/yaml-source.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { INPUT_LIMITS } from '../limits.js';
-import type { CredentialKind } from '../model/credential.js';
+import { CREDENTIAL_KINDS, type CredentialKind } from '../model/credential.js';
 import type { Policy, PolicyException, PolicySet } from './model.js';
 import { getRuleType, ruleTypes } from './rules/index.js';
 import { SEVERITIES } from './types.js';
 
 const CODE = ErrorCodes.POLICY;
-const KINDS = [
-  'aws-access-key',
-  'aws-role',
-  'aws-console-password',
-  'aws-root-access-key',
-  'vault-token',
-  'vault-approle-role',
-  'vault-approle-secret-id',
-  'vault-lease',
-  'vault-aws-role',
-] as const;
+const KINDS = CREDENTIAL_KINDS as readonly [CredentialKind, ...CredentialKind[]];
 const globs = z.array(z.string().min(1)).min(1);
 
 const PolicySchema = z.strictObject({
@@ -44,11 +34,22 @@ const PolicySchema = z.strictObject({
   rules: z.array(z.looseObject({ type: z.string().min(1) })).min(1),
   severity: z.enum(SEVERITIES as unknown as [string, ...string[]]),
   mode: z.enum(['observe', 'enforce']).default('observe'),
+  /**
+   * Who lifted the policy to enforce: an API subject (or the name a person gives `--as`). Its
+   * actions are that person's request, so four-eyes never counts them among the approvers.
+   */
+  enforcedBy: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._@+-]+$/, 'must be a subject: letters, digits and . _ @ + -')
+    .optional(),
   remediation: z.array(z.union([z.string().min(1), z.looseObject({ action: z.string().min(1) })])).default([]),
   metadata: z.looseObject({ controls: z.record(z.string(), z.array(z.string())).optional() }).default({}),
 });
 
-const ExceptionSchema = z.strictObject({
+/** One exception: policy files' `exceptions[]`, and the runtime ones (findings/exception-store.ts) validate with it. */
+export const ExceptionSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/, 'must be letters, digits, dot, dash or underscore'),
   selector: z
     .strictObject({

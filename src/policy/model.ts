@@ -36,6 +36,8 @@ export interface Policy {
   rules: PolicyRule[];
   severity: Severity;
   mode: 'observe' | 'enforce';
+  /** Who lifted it to enforce (an API subject); their approval of its actions is refused. */
+  enforcedBy?: string;
   remediation: { action: string; params: Record<string, unknown> }[];
   metadata: { controls?: Record<string, string[]>; [k: string]: unknown };
   /** Where it was loaded from, for messages. */

@@ -10,6 +10,9 @@
  *   alert-<sink> deliver {notificationId}           one notification to one sink (own queue: own rate limit)
  *   remediate  remediate   {planId}                  one attempt of an action under guardrails, or one
  *                                                    step run of a rotation (remediation/executor.ts)
+ *   decisions  decide      {planId, subject, decision, source, responseUrl, clickedAt}
+ *                                                    a Slack click on Approve or Deny, made and answered
+ *                                                    (api/slack.ts; one job per request signature)
  */
 import { jobId } from '../model/ids.js';
 
@@ -19,6 +22,7 @@ export const QueueNames = {
   inventory: 'inventory',
   evaluate: 'evaluate',
   remediate: 'remediate',
+  decisions: 'decisions',
 } as const;
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 
@@ -29,6 +33,7 @@ export const JobNames = {
   evaluate: 'evaluate',
   deliver: 'deliver',
   remediate: 'remediate',
+  decide: 'decide',
 } as const;
 
 /** One delivery queue per sink, so each sink gets its own rate limit (BullMQ limiters are per queue). */
@@ -58,6 +63,20 @@ export interface DeliverPayload {
 export interface RemediatePayload {
   planId: string;
 }
+/**
+ * A person's click in Slack. `responseUrl` is where the outcome is posted: Slack's per-click
+ * reply URL (it can post to that one conversation for 30 minutes), held only until the job ends.
+ */
+export interface DecidePayload {
+  planId: string;
+  subject: string;
+  decision: 'approve' | 'deny';
+  source: 'slack';
+  responseUrl: string;
+  clickedAt: string;
+  /** Set once the decision is made, so a retry only posts the answer again and never decides twice. */
+  answer?: string;
+}
 
 export const SCHEDULER_ID = 'discover-schedule';
 
@@ -69,6 +88,8 @@ export const ids = {
   deliver: (notificationId: string) => jobId('alert', notificationId),
   /** One attempt of a plan (`a<attempt>`) or one wake-up of a rotation (`w<ms>`). */
   remediate: (planId: string, key: string) => jobId('remediate', planId, key),
+  /** One Slack request (the sha256 of its signature): a delivery retried by Slack is the same job. */
+  decide: (signatureHash: string) => jobId('decide', signatureHash),
 };
 
 /** A scan id from the scheduler's deterministic job id (`repeat:<scheduler>:<millis>`), so a replayed tick is the same scan. */

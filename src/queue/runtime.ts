@@ -8,6 +8,7 @@ import { RedisErrorLog } from './connection.js';
 import { queueDeliveries } from './deliveries.js';
 import {
   alertQueueName,
+  type DecidePayload,
   type DeliverPayload,
   type DiscoverPayload,
   type EvaluatePayload,
@@ -25,6 +26,8 @@ export interface Queues {
   inventory: Queue<FinalizePayload>;
   evaluate: Queue<EvaluatePayload>;
   remediate: Queue<RemediatePayload>;
+  /** Slack clicks on Approve and Deny (the API queues them, a worker decides: api/slack.ts). */
+  decisions: Queue<DecidePayload>;
   /** Sink name → its delivery queue. */
   alerts: Map<string, Queue<DeliverPayload>>;
 }
@@ -80,6 +83,7 @@ export function createQueues(app: App): Queues {
     inventory: queue<FinalizePayload>(QueueNames.inventory),
     evaluate: queue<EvaluatePayload>(QueueNames.evaluate),
     remediate: queue<RemediatePayload>(QueueNames.remediate),
+    decisions: queue<DecidePayload>(QueueNames.decisions),
     alerts: new Map(app.config.alerts.sinks.map((s) => [s.name, queue<DeliverPayload>(alertQueueName(s.name))])),
   };
   // A replayed plan is the same job (remediate/<plan id>/a<attempt>): queued once, run once; a
@@ -119,6 +123,7 @@ export async function closeQueues(q: Queues): Promise<void> {
     q.inventory.close(),
     q.evaluate.close(),
     q.remediate.close(),
+    q.decisions.close(),
     ...[...q.alerts.values()].map((a) => a.close()),
   ]);
 }

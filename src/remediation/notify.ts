@@ -15,9 +15,29 @@ export interface RemediationNotifier {
   actionSettled(record: ActionRecord): Promise<void>;
   /** A blast-radius cap held a policy's whole batch: page on-call once per scan and policy, saying why. */
   batchHeld(scanId: string, policy: string, plans: readonly ActionPlan[], reason: string): Promise<void>;
+  /** An action now awaits approval (asked at `approvalRequestedAt`): a line for the approvers, with Slack buttons when set up. */
+  approvalRequested(record: ActionRecord): Promise<void>;
 }
 
 export const silentNotifier: RemediationNotifier = {
   async actionSettled() {},
   async batchHeld() {},
+  async approvalRequested() {},
 };
+
+/**
+ * Tells `notifier` of the plans of one run that now await approval: those asked in this run (their
+ * `approvalRequestedAt` is the run's time), not those still waiting from an earlier one. A retried
+ * run asks again with the same ids, so nothing is sent twice.
+ */
+export async function notifyApprovalRequests(
+  notifier: RemediationNotifier,
+  load: (planId: string) => Promise<ActionRecord | null>,
+  runAt: string,
+  planIds: readonly string[],
+): Promise<void> {
+  for (const id of planIds) {
+    const r = await load(id);
+    if (r?.state === 'awaiting-approval' && r.approvalRequestedAt === runAt) await notifier.approvalRequested(r);
+  }
+}

@@ -187,6 +187,7 @@ export function planActions(input: PlanInput): { plans: ActionPlan[]; skipped: S
           params: { ...entry.params },
           policy: name,
           policyMode: policy.mode,
+          ...(policy.enforcedBy ? { requestedBy: `user:${policy.enforcedBy}` } : {}),
           findingFingerprint: f.fingerprint,
           severity: f.severity,
           agentId: f.agentId,

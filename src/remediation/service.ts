@@ -9,9 +9,11 @@
  * Settled records are never re-decided: queued, running, done, failed, cancelled, rolled-back,
  * awaiting-approval, and anything a person denied. Planned, dry-run, held and guard-denied
  * records are decided again by the next run (a window opens, a credential comes of age).
+ *
+ * The run itself is computed in scan-run.ts; how a decision sets a record's state is in
+ * decision-state.ts.
  */
 import type { Redis } from 'ioredis';
-import { actionTypes, getActionType } from '../actions/index.js';
 import type { ActionPorts } from '../actions/ports.js';
 import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
@@ -28,10 +30,13 @@ import { computeOnce, firstWriterWins } from '../util/compute-once.js';
 import type { Effect } from '../util/effects.js';
 import type { RemediationConfig } from './config.js';
 import { RemediationControls } from './controls.js';
-import { guardPlans } from './guard.js';
-import { type RemediationNotifier, silentNotifier } from './notify.js';
-import { planActions, type SkippedPlan } from './plan.js';
+import { queuedPatch, sameDecision, stateFor } from './decision-state.js';
+import { notifyApprovalRequests, type RemediationNotifier, silentNotifier } from './notify.js';
+import type { SkippedPlan } from './plan.js';
+import { computeRun } from './scan-run.js';
 import { ActionStore, liveKey } from './store.js';
+
+export { queuedPatch, stateFor } from './decision-state.js';
 
 export interface RemediationDeps {
   redis: Redis;
@@ -86,49 +91,6 @@ export interface RunSummary {
 
 const RUN_TTL_S = 7 * 86_400;
 
-/** Queuing starts a new attempt: its events are keyed by the attempt, and no pre-state of an earlier one carries over. */
-export const queuedPatch = (existing: ActionRecord | null) => ({
-  attempt: (existing?.attempt ?? 0) + 1,
-  preState: null,
-});
-
-/** The state a fresh decision puts a record in. Approval alone holds → awaiting-approval. */
-export function stateFor(d: GuardDecision): ActionState {
-  switch (d.decision) {
-    case 'allow':
-      return 'queued';
-    case 'deny':
-      return 'denied';
-    case 'dry-run':
-      return 'dry-run';
-    case 'hold': {
-      const holds = d.reasons.filter((r) => HOLD_CODES.has(r.code));
-      return holds.length > 0 && holds.every((r) => r.code === 'approval-required') ? 'awaiting-approval' : 'held';
-    }
-  }
-}
-
-const HOLD_CODES = new Set([
-  'not-yet',
-  'paused',
-  'breaker-open',
-  'window-closed',
-  'freeze',
-  'cooldown',
-  'approval-required',
-  'cap-exceeded',
-  'rate-limited',
-  'rotation-in-progress',
-]);
-
-const reasonCodes = (d: GuardDecision | null | undefined) =>
-  (d?.reasons ?? [])
-    .map((r) => `${r.guard}/${r.code}`)
-    .sort()
-    .join(',');
-const sameDecision = (a: GuardDecision | null | undefined, b: GuardDecision) =>
-  a?.decision === b.decision && reasonCodes(a) === reasonCodes(b);
-
 export class RemediationService {
   readonly store: ActionStore;
   readonly controls: RemediationControls;
@@ -176,19 +138,22 @@ export class RemediationService {
     const { value: run } = await computeOnce<StoredRun>(
       this.d.redis,
       key,
-      () => this.computeRun(scanId),
+      () => computeRun(this, scanId),
       firstWriterWins(this.d.redis, key, RUN_TTL_S),
     );
     const queued: string[] = [];
+    const asked: string[] = [];
     const byState: Record<string, number> = {};
     for (const plan of run.plans) {
       const decision = run.decisions[plan.id]!;
       const state = await this.apply(run, plan, decision);
       byState[state] = (byState[state] ?? 0) + 1;
       if (state === 'queued') queued.push(plan.id);
+      if (state === 'awaiting-approval') asked.push(plan.id);
     }
     await this.enqueue(queued);
     await this.notifyHeldBatches(run);
+    await notifyApprovalRequests(this.notifier, (id) => this.store.get(id), run.at, asked);
     const byDecision: Record<string, number> = {};
     for (const d of Object.values(run.decisions)) byDecision[d.decision] = (byDecision[d.decision] ?? 0) + 1;
     if (run.plans.length)
@@ -215,59 +180,6 @@ export class RemediationService {
       byPolicy.set(p.policy, e);
     }
     for (const [policy, e] of byPolicy) await this.notifier.batchHeld(run.scanId, policy, e.plans, e.reason);
-  }
-
-  private async computeRun(scanId: string): Promise<StoredRun> {
-    const now = this.d.clock.now();
-    const [findings, inventory] = await Promise.all([this.d.findings.all(), this.d.scans.currentInventory()]);
-    const open = findings.filter((f) => f.state === 'open');
-    const policies = new Map(this.d.policies.policies.map((p) => [p.name, p]));
-    const { plans, skipped } = planActions({
-      scanId,
-      now,
-      findings: open,
-      policies,
-      credentials: new Map(inventory.map((c) => [c.id, c])),
-      registry: this.d.registry,
-    });
-    const matchedByPolicy = new Map<string, number>();
-    for (const f of open)
-      for (const p of f.policies ?? [f.policy]) matchedByPolicy.set(p, (matchedByPolicy.get(p) ?? 0) + 1);
-    const [paused, breaker, recentActions, lastActionAt] = await Promise.all([
-      this.controls.pauseState(),
-      this.controls.breakerState(),
-      this.controls.recentStarts(),
-      this.controls.lastActions([...new Set(plans.map((p) => p.target.credentialId))]),
-    ]);
-    const notYet = await this.notYet(plans, now);
-    const rotating = new Map(Object.entries(await this.d.redis.hgetall(this.store.keys.rotating())));
-    const decisions = guardPlans(plans, {
-      notYet,
-      now,
-      config: this.d.config,
-      paused,
-      breaker,
-      recentActions,
-      lastActionAt,
-      matchedByPolicy,
-      credentialsFor: (t, delivery) => this.d.credentialsFor(t, delivery),
-      rotating,
-    });
-    return { scanId, at: now.toISOString(), plans, decisions: Object.fromEntries(decisions), skipped };
-  }
-
-  /** Plans whose action says it is not due yet, from credwarden's own history (delete-key's afterDays). */
-  private async notYet(plans: readonly ActionPlan[], now: Date): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const names = actionTypes().map((a) => a.name);
-    for (const p of plans) {
-      const type = getActionType(p.action);
-      if (!type?.notYet) continue;
-      const done = await this.store.doneByAll(p.target.credentialId, names);
-      const wait = type.notYet(p, { now, lastDoneBy: (a) => done.get(a) ?? null });
-      if (wait !== null) out.set(p.id, wait);
-    }
-    return out;
   }
 
   /** Creates or re-decides one record; returns its state afterwards. */

@@ -6,6 +6,7 @@
  *                                      rollbackIntentAt, updatedAt
  *   P:act:<plan-id>:approvals  hash    approver name → ISO time (one field per person: a second
  *                                      approval by the same name cannot add a field)
+ *   P:act:<plan-id>:rollback-approvals  hash  approver name → ISO time, for a rollback a person asked for
  *   P:act:<plan-id>:history    hash    "<ISO time>|<state>" → note (sorted by field = the timeline)
  *   P:act:<plan-id>:lock       string  the execution lease: one runner of a plan at a time (util/lease.ts)
  *   P:acts                     zset    plan id, scored by planned time (ms)
@@ -42,6 +43,7 @@ export class RemediationKeys {
   constructor(readonly prefix: string) {}
   action = (id: string) => `${this.prefix}:act:${id}`;
   approvals = (id: string) => `${this.prefix}:act:${id}:approvals`;
+  rollbackApprovals = (id: string) => `${this.prefix}:act:${id}:rollback-approvals`;
   history = (id: string) => `${this.prefix}:act:${id}:history`;
   lock = (id: string) => `${this.prefix}:act:${id}:lock`;
   index = () => `${this.prefix}:acts`;
@@ -76,6 +78,7 @@ export type RecordPatch = Partial<{
   approvalRequestedAt: string;
   attempt: number;
   rollbackIntentAt: string;
+  rollbackRequest: NonNullable<ActionRecord['rollbackRequest']>;
   rotation: RotationProgress;
 }>;
 
@@ -114,9 +117,10 @@ export class ActionStore {
   }
 
   async get(id: string): Promise<ActionRecord | null> {
-    const [h, approvals, history] = await Promise.all([
+    const [h, approvals, rollbackApprovals, history] = await Promise.all([
       this.redis.hgetall(this.keys.action(id)),
       this.redis.hgetall(this.keys.approvals(id)),
+      this.redis.hgetall(this.keys.rollbackApprovals(id)),
       this.redis.hgetall(this.keys.history(id)),
     ]);
     if (!h.plan) return null;
@@ -126,14 +130,17 @@ export class ActionStore {
     const denial = json<ActionRecord['denial']>(h.denial);
     const rollback = json<ActionRecord['rollback']>(h.rollback);
     const rotation = json<RotationProgress>(h.rotation);
+    const rollbackRequest = json<ActionRecord['rollbackRequest']>(h.rollbackRequest);
+    const byTime = (m: Record<string, string>) =>
+      Object.entries(m)
+        .map(([by, at]) => ({ by, at }))
+        .sort((a, b) => a.at.localeCompare(b.at) || a.by.localeCompare(b.by));
     return {
       plan: JSON.parse(h.plan) as ActionPlan,
       decision: JSON.parse(h.decision ?? 'null') as GuardDecision,
       state: (h.state ?? 'planned') as ActionState,
       attempt: Number(h.attempt ?? 0),
-      approvals: Object.entries(approvals)
-        .map(([by, at]) => ({ by, at }))
-        .sort((a, b) => a.at.localeCompare(b.at) || a.by.localeCompare(b.by)),
+      approvals: byTime(approvals),
       ...(denial ? { denial } : {}),
       ...(h.approvalRequestedAt ? { approvalRequestedAt: h.approvalRequestedAt } : {}),
       ...(h.rollbackIntentAt ? { rollbackIntentAt: h.rollbackIntentAt } : {}),
@@ -141,6 +148,7 @@ export class ActionStore {
       ...(result ? { result } : {}),
       ...(rollback ? { rollback } : {}),
       ...(rotation ? { rotation } : {}),
+      ...(rollbackRequest ? { rollbackRequest, rollbackApprovals: byTime(rollbackApprovals) } : {}),
       history: Object.entries(history)
         .map(([field, note]) => {
           const i = field.lastIndexOf('|');

@@ -196,6 +196,34 @@ describe('remediation alert transitions', () => {
     expect(sent.map((e) => `${e.data.sink} ${e.data.mode}`).sort()).toEqual(['pay digest', 'pd change']);
   });
 
+  it('a done action resolves the page its finding opened, once, on the sinks that paged; a failed one does not', async () => {
+    const key = `${r.prefix}:alerts:paged`;
+    const fixed = plan(7);
+    const failed = plan(8);
+    await app.redis.hset(key, fixed.findingFingerprint, JSON.stringify(['pd']), failed.findingFingerprint, '["pd"]');
+    const before = pd.requests.length;
+    const notices = app.alerts.remediationNotices;
+    await notices.actionSettled(settled(failed, 'failed', 'AccessDenied'));
+    await notices.actionSettled(settled(fixed, 'done', 'key set Inactive; read back Inactive'));
+    await drained();
+    // A retry of the same settled action (a crash after the send) sends nothing more.
+    await notices.actionSettled(settled(fixed, 'done', 'key set Inactive; read back Inactive'));
+    await drained();
+    const got = pd.requests.slice(before);
+    const resolves = got.filter((e) => (e.json as { event_action?: string }).event_action === 'resolve');
+    expect(resolves).toHaveLength(1);
+    expect(resolves[0]).toMatchObject({ path: '/v2/enqueue', valid: true });
+    expect(resolves[0]!.json).toEqual({
+      routing_key: ROUTING_KEY,
+      event_action: 'resolve',
+      dedup_key: fixed.findingFingerprint,
+    });
+    expect(got.filter((e) => e.path === '/v2/change/enqueue')).toHaveLength(2);
+    // The page is forgotten once resolved; the failed action's finding still has its page.
+    expect(await app.redis.hget(key, fixed.findingFingerprint)).toBeNull();
+    expect(await app.redis.hget(key, failed.findingFingerprint)).toBe('["pd"]');
+  });
+
   it('a failed action: the Change Event says it failed; a later attempt is its own notice', async () => {
     const before = counts();
     await app.alerts.remediationNotices.actionSettled(settled(plan(2), 'failed', 'AccessDenied: iam:UpdateAccessKey'));

@@ -210,10 +210,15 @@ describe('the packed tarball (prepack builds)', () => {
       expect(unknown.stderr).toContain('Usage: credwarden');
       expect(unknown).toMatchObject({ code: 2, signal: null, stdout: '' });
 
-      // credwarden has no --version option (yet): a usage error like any other, not silence.
+      const option = await node(bin, ['--no-such-option'], tmp);
+      expect(option.stderr).toContain("error: unknown option '--no-such-option'");
+      expect(option).toMatchObject({ code: 2, signal: null, stdout: '' });
+    });
+
+    it('--version prints the package version, through the symlink too', async () => {
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
       const version = await node(bin, ['--version'], tmp);
-      expect(version.stderr).toContain("error: unknown option '--version'");
-      expect(version).toMatchObject({ code: 2, signal: null, stdout: '' });
+      expect(version).toMatchObject({ code: 0, signal: null, stdout: `${pkg.version}\n`, stderr: '' });
     });
 
     it('runs commands: `policy validate` with a config that names no policies finds the default packs', async () => {

@@ -26,9 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers, type Workers } from '../../jobs/workers.js';
 import { rotateKey } from '../../src/actions/rotate-key.action.js';
@@ -45,6 +43,7 @@ import { sleep } from '../../src/util/concurrency.js';
 import { OPENBAO_SCANNER_POLICY } from '../fixtures/vault-estate.js';
 import { type TestAppFiles, useMotoCredentialsEnv, writeTestFiles } from '../support/app.js';
 import type { CreatedKey } from '../support/aws-seed.js';
+import { type RecordingProxy, startRecordingProxy, xmlText } from '../support/canary-capture.js';
 import { type Canary, captureIo, dumpRedisPrefix, findLeaks, type Haystack, lineSink } from '../support/capture.js';
 import { useMoto } from '../support/moto.js';
 import { useOpenBao } from '../support/openbao.js';
@@ -96,81 +95,6 @@ let scannerToken: string;
 let remediationToken: string;
 /** Plan id by the agent it rotates. */
 const planOf: Record<string, string> = {};
-
-interface RecordingProxy {
-  endpoint: string;
-  /** Every exchange: the request path, the request body and the (gunzipped) response body. */
-  exchanges: { path: string; req: string; res: string }[];
-  close(): Promise<void>;
-}
-
-/**
- * An HTTP proxy in front of a backend that keeps every request and response body. `fault` may
- * answer a request itself instead (an injected backend error), recorded like any other exchange.
- */
-async function startRecordingProxy(
-  target: string,
-  fault?: (method: string, path: string) => { status: number; body: string } | null,
-): Promise<RecordingProxy> {
-  const t = new URL(target);
-  const exchanges: RecordingProxy['exchanges'] = [];
-  const server: Server = createServer((req, res) => {
-    const reqChunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => reqChunks.push(c));
-    req.on('end', () => {
-      const reqBody = Buffer.concat(reqChunks);
-      const injected = fault?.(req.method ?? '', req.url ?? '');
-      if (injected) {
-        exchanges.push({ path: req.url ?? '', req: reqBody.toString('utf8'), res: injected.body });
-        res.writeHead(injected.status, { 'Content-Type': 'application/json' });
-        res.end(injected.body);
-        return;
-      }
-      const up = request(
-        { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
-        (upRes: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => chunks.push(c));
-          upRes.on('end', () => {
-            const raw = Buffer.concat(chunks);
-            const gz = upRes.headers['content-encoding'] === 'gzip';
-            exchanges.push({
-              path: req.url ?? '',
-              req: reqBody.toString('utf8'),
-              res: (gz ? gunzipSync(raw) : raw).toString('utf8'),
-            });
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            res.end(raw);
-          });
-        },
-      );
-      up.on('error', (err) => {
-        res.writeHead(502);
-        res.end(String(err));
-      });
-      up.end(reqBody);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    exchanges,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const xmlText = (s: string) =>
-  s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
 
 /** SecretAccessKey and SessionToken values moto sent back (CreateAccessKey, AssumeRole). */
 function motoWireSecrets(): Canary[] {

@@ -10,31 +10,34 @@
  *   buildApp runs, also from the credential providers credwarden gave its IAM clients;
  * - an account's externalId (`${env:CW_CANARY_EXTERNAL_ID}`) and audit.hmacKey (`${env:CW_CANARY_HMAC}`).
  *
+ * - the HTTP API's bearer token (its config holds only the scrypt hash).
+ *
  * Paths driven: CLI `scan --once --json`, `inventory --json`, `audit verify` (in-process run(),
  * captured Io); the CLI as a process with --debug (its own pino logger on stderr); buildApp with a
  * trace-level logger into a captured stream, both in-process and through the queues (with one
- * account that fails, so error and warning paths log too). Then everything under the Redis prefix
+ * account that fails, so error and warning paths log too); the HTTP API (every GET route, writes,
+ * /metrics, /openapi.json, with a trace logger). Then everything under the Redis prefix
  * (every key type, BullMQ job hashes included), every file in the config directory (the JSONL
  * mirror), all CLI output and all log lines are searched for every canary, in raw, URL-encoded,
  * JSON-escaped, base64 and hex form. Positive controls show the dump holds what a scan writes.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startWorkers } from '../../jobs/workers.js';
+import { routes } from '../../src/api/routes/index.js';
+import { createApi } from '../../src/api/serve.js';
+import { hashToken } from '../../src/api/tokens.js';
 import { run } from '../../src/cli/main.js';
-import type { ScanSummary } from '../../src/inventory/summary.js';
 import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/main.js';
 import { ids, JobNames } from '../../src/queue/names.js';
@@ -42,6 +45,13 @@ import { closeQueues, createQueues } from '../../src/queue/runtime.js';
 import type { AwsSdkFactories } from '../../src/sources/aws/client-pool.js';
 import { ACCOUNT_A, ACCOUNT_B, registry, type SeededEstate, seedEstate } from '../fixtures/aws-estate.js';
 import { type TestAppFiles, useMotoCredentialsEnv } from '../support/app.js';
+import {
+  filesUnder,
+  type RecordingProxy,
+  startRecordingProxy,
+  waitForSummary,
+  wireSecrets,
+} from '../support/canary-capture.js';
 import { type Canary, captureIo, dumpRedisPrefix, findLeaks, type Haystack, lineSink } from '../support/capture.js';
 import { useMoto } from '../support/moto.js';
 import { useRedis } from '../support/redis.js';
@@ -52,6 +62,9 @@ const r = useRedis('canary');
 
 /** An account whose role lands in another account: a failed unit, so warning and error paths run. */
 const MISMATCHED = { id: '444444444444', roleArn: 'arn:aws:iam::333333333333:role/credwarden-reader' };
+
+/** The API bearer token of this file's admin subject: a secret like the others. */
+const API_TOKEN = `cwcanary-api-${randomBytes(24).toString('base64url')}`;
 
 const canaryEnv = {
   CW_CANARY_EXTERNAL_ID: `cwcanary-ext-${randomUUID()}`,
@@ -71,68 +84,6 @@ let failingConfig: string;
 let proxy: RecordingProxy;
 const providerCreds: AwsCredentialIdentity[] = [];
 const savedEnv: Record<string, string | undefined> = {};
-
-interface RecordingProxy {
-  endpoint: string;
-  /** Every response body moto sent back. */
-  bodies: string[];
-  close(): Promise<void>;
-}
-
-/** An HTTP proxy in front of moto that keeps every response body (to learn the STS credentials). */
-async function startRecordingProxy(target: string): Promise<RecordingProxy> {
-  const t = new URL(target);
-  const bodies: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const up = request(
-      { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
-      (upRes: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => chunks.push(c));
-        upRes.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          const gz = upRes.headers['content-encoding'] === 'gzip';
-          bodies.push((gz ? gunzipSync(raw) : raw).toString('utf8'));
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          res.end(raw);
-        });
-      },
-    );
-    up.on('error', (err) => {
-      res.writeHead(502);
-      res.end(String(err));
-    });
-    req.pipe(up);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    bodies,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const xmlText = (s: string) =>
-  s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
-
-/** SecretAccessKey and SessionToken values in the recorded STS responses. */
-function wireSecrets(bodies: string[]): { secretAccessKeys: string[]; sessionTokens: string[] } {
-  const all = (tag: string) =>
-    [
-      ...new Set(bodies.flatMap((b) => [...b.matchAll(new RegExp(`<${tag}>([^<]+)</${tag}>`, 'g'))].map((m) => m[1]!))),
-    ].map(xmlText);
-  return { secretAccessKeys: all('SecretAccessKey'), sessionTokens: all('SessionToken') };
-}
 
 /** The SDK factories credwarden would use, but recording what each IAM client's credential provider yields. */
 const recordingSdk: AwsSdkFactories = {
@@ -158,23 +109,6 @@ async function cli(...args: string[]) {
   outputs.push({ where: `cli stdout: ${label}`, text: io.stdout.join('\n') });
   outputs.push({ where: `cli stderr: ${label}`, text: io.stderr.join('\n') });
   return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
-}
-
-function filesUnder(dir: string): Haystack[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((rel) => join(dir, rel))
-    .filter((p) => statSync(p).isFile())
-    .map((p) => ({ where: `file ${p}`, text: readFileSync(p, 'utf8') }));
-}
-
-async function waitForSummary(get: () => Promise<ScanSummary | null>, timeoutMs: number): Promise<ScanSummary> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await get();
-    if (s && s.status !== 'running') return s;
-    if (Date.now() > deadline) throw new Error(`scan did not finish within ${timeoutMs} ms`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
 }
 
 describe('invariant 1: no secret value reaches any output', () => {
@@ -203,6 +137,7 @@ describe('invariant 1: no secret value reaches any output', () => {
       scan: { timeoutSeconds: 60 },
       worker: { shutdownTimeoutSeconds: 10 },
       audit: { file: 'audit.jsonl', hmacKey: envRef('CW_CANARY_HMAC') },
+      api: { tokens: [{ subject: 'canary-admin', roles: ['admin'], hash: await hashToken(API_TOKEN) }] },
     };
     files = { dir, configPath: join(dir, 'credwarden.yaml') };
     writeFileSync(files.configPath, stringify(config));
@@ -277,6 +212,48 @@ describe('invariant 1: no secret value reaches any output', () => {
     expect(logLines.lines.some((l) => l.includes('"level":40'))).toBe(true); // the failing account warned
   }, 90_000);
 
+  it('the HTTP API: every GET route, a write, /metrics and /openapi.json, with a trace logger', async () => {
+    const log = createLogger({ level: 'trace', destination: logLines });
+    const app = await buildApp({ configPath: files.configPath, log });
+    const api = await createApi(app, { sharedRateLimit: false });
+    try {
+      const credential = (await app.scans.currentInventory())[0]!.id;
+      const finding = (await app.findings.all())[0]?.fingerprint ?? 'none';
+      const scan = (await app.scans.recent(1))[0]!.id;
+      const fill: Record<string, string> = { id: credential, fingerprint: finding };
+      const headers = { authorization: `Bearer ${API_TOKEN}` };
+      let gets = 0;
+      for (const route of routes) {
+        if (route.method !== 'GET') continue;
+        const id = route.url.startsWith('/api/v1/scans/') ? scan : undefined;
+        const url = route.url.replace(/:([A-Za-z]+)/g, (_, k: string) => encodeURIComponent(id ?? fill[k] ?? 'x'));
+        const res = await api.server.inject({ method: 'GET', url, headers });
+        expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBeLessThan(500);
+        outputs.push({ where: `api GET ${url}`, text: `${JSON.stringify(res.headers)}\n${res.body}` });
+        gets++;
+      }
+      expect(gets).toBeGreaterThan(15);
+      for (const [url, body] of [
+        ['/api/v1/remediation/pause', { reason: 'canary' }],
+        ['/api/v1/remediation/resume', {}],
+        ['/api/v1/scans', { account: 'no-such-account' }],
+      ] as const) {
+        const res = await api.server.inject({ method: 'POST', url, headers, payload: body });
+        outputs.push({ where: `api POST ${url}`, text: `${JSON.stringify(res.headers)}\n${res.body}` });
+      }
+      const cred = await api.server.inject({
+        method: 'GET',
+        url: `/api/v1/credentials/${encodeURIComponent(credential)}`,
+        headers,
+      });
+      expect(cred.statusCode).toBe(200);
+      expect(cred.body).toContain(credential.split('/').at(-1));
+    } finally {
+      await api.close();
+      await app.close();
+    }
+  }, 60_000);
+
   it('CLI audit verify (chain HMACed with the canary key)', async () => {
     const res = await cli('audit', 'verify', '--json');
     expect(res.code).toBe(0);
@@ -287,7 +264,7 @@ describe('invariant 1: no secret value reaches any output', () => {
 
   it('no canary occurs in Redis, the audit file, job data, CLI output or logs', async () => {
     // The canaries, each non-trivial.
-    const wire = wireSecrets(proxy.bodies);
+    const wire = wireSecrets(proxy.exchanges.map((x) => x.res));
     const seeded = Object.values(estate.keys).flat();
     const canaries: Canary[] = [
       ...seeded.map((k) => ({ label: `seeded secret key of ${k.user}/${k.accessKeyId}`, value: k.secretAccessKey })),
@@ -300,6 +277,7 @@ describe('invariant 1: no secret value reaches any output', () => {
       { label: 'externalId', value: canaryEnv.CW_CANARY_EXTERNAL_ID },
       { label: 'audit hmacKey', value: canaryEnv.CW_CANARY_HMAC },
       { label: 'default-chain secret key', value: canaryEnv.AWS_SECRET_ACCESS_KEY },
+      { label: 'API bearer token', value: API_TOKEN },
     ];
     // seedEstate creates 5 keys; the scans assumed roles in A and B every run, and 333… in the buildApp run.
     expect(seeded.length).toBe(5);
@@ -333,6 +311,7 @@ describe('invariant 1: no secret value reaches any output', () => {
     expect(readFileSync(join(files.dir, 'audit.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(10);
     expect(logLines.lines.length).toBeGreaterThan(0);
     expect(outputs.find((o) => o.where === 'cli process stderr')?.text).toBeDefined();
+    expect(outputs.filter((o) => o.where.startsWith('api ')).length).toBeGreaterThan(15);
     // The search itself finds a planted canary in every form it looks for.
     const probe = canaries.find((c) => c.label === 'externalId')!;
     for (const form of [probe.value, Buffer.from(probe.value).toString('base64'), encodeURIComponent(probe.value)]) {

@@ -105,7 +105,11 @@ describe('the api config section', () => {
   };
 
   it('defaults to loopback with no tokens', () => {
-    expect(loadConfigText(FILE, '', {}).api).toEqual({ listen: '127.0.0.1:8080', tokens: [] });
+    expect(loadConfigText(FILE, '', {}).api).toEqual({
+      listen: '127.0.0.1:8080',
+      tokens: [],
+      rateLimit: { perMinute: 600 },
+    });
     expect(listenAddress('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(listenAddress('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
   });

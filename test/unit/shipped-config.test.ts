@@ -17,6 +17,8 @@ import { join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { listenAddress } from '../../src/api/config.js';
+import { hashToken } from '../../src/api/tokens.js';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import { loadRegistry } from '../../src/registry/load.js';
 
@@ -84,7 +86,13 @@ describe('deploy/credwarden.compose.yaml with docker-compose.yml', () => {
     // VAULT_TOKEN is interpolated by compose from the host's VAULT_DEV_ROOT_TOKEN (required there).
     expect(envOf(worker).VAULT_TOKEN).toMatch(/^\$\{VAULT_DEV_ROOT_TOKEN:\?/);
     expect(env.VAULT_TOKEN).toBeUndefined();
-    config = await loadConfig(at('deploy/credwarden.compose.yaml'), { ...env, VAULT_TOKEN: 'interpolated-by-compose' });
+    // So is the API's admin token hash, which the user makes with `credwarden api token-hash`.
+    expect(envOf(worker).CREDWARDEN_ADMIN_TOKEN_HASH).toMatch(/^\$\{CREDWARDEN_ADMIN_TOKEN_HASH:\?/);
+    config = await loadConfig(at('deploy/credwarden.compose.yaml'), {
+      ...env,
+      VAULT_TOKEN: 'interpolated-by-compose',
+      CREDWARDEN_ADMIN_TOKEN_HASH: await hashToken('a-token-the-user-made-0123456789'),
+    });
   });
 
   it('loads with loadConfig, and its registry with loadRegistry', async () => {
@@ -129,6 +137,21 @@ describe('deploy/credwarden.compose.yaml with docker-compose.yml', () => {
 
   it('depends on a healthy Redis', () => {
     expect(worker.depends_on).toMatchObject({ redis: { condition: 'service_healthy' } });
+  });
+
+  it('the api service serves the same config, mounted alike, on the port it publishes to loopback', () => {
+    const api = service('api');
+    const apiCmd = words(api.command);
+    expect(apiCmd.slice(0, 3)).toEqual(['--config', configInContainer, 'serve']);
+    const bind = listenAddress(apiCmd[apiCmd.indexOf('--listen') + 1] ?? '');
+    expect(bind.host).toBe('0.0.0.0');
+    expect((api as { ports?: string[] }).ports).toEqual([`127.0.0.1:${bind.port}:${bind.port}`]);
+    expect(mounts(api)).toEqual(mounts(worker));
+    expect(Object.keys(envOf(api)).sort()).toEqual(Object.keys(envOf(worker)).sort());
+    expect(config.api.tokens.map((t) => [t.subject, t.roles])).toEqual([['admin', ['admin']]]);
+    const check = words((api as { healthcheck?: { test?: string[] } }).healthcheck?.test).join(' ');
+    expect(check).toContain(`http://127.0.0.1:${bind.port}/readyz`);
+    expect(api.depends_on).toMatchObject({ redis: { condition: 'service_healthy' } });
   });
 
   it('compose waits longer than the worker shutdown deadline before SIGKILL', () => {

@@ -12,6 +12,8 @@ import { WebhookSink } from './webhook.sink.js';
 export interface SinkDeps {
   fetch?: typeof fetch;
   now?: () => Date;
+  /** Slack: Approve and Deny buttons on actions awaiting approval (when `api.slack` is set). */
+  approvalButtons?: boolean;
 }
 
 export function createSink(cfg: SinkConfig, deps: SinkDeps = {}): Sink {
@@ -20,7 +22,7 @@ export function createSink(cfg: SinkConfig, deps: SinkDeps = {}): Sink {
     case 'pagerduty':
       return new PagerDutySink(cfg, fetchImpl);
     case 'slack':
-      return new SlackSink(cfg, fetchImpl);
+      return new SlackSink(cfg, fetchImpl, { approvalButtons: deps.approvalButtons ?? false });
     case 'webhook':
       return new WebhookSink(cfg, fetchImpl, deps.now);
   }

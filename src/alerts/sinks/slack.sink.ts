@@ -15,7 +15,12 @@
  * - the webhook URL is the secret: it never appears in a result's detail;
  * - remediation notices (remediation-notices.ts: one item, mode digest or change, or a page for a
  *   held batch) are rendered like digest lines, labelled by outcome (DONE, FAILED, CANCELLED,
- *   HELD, BATCH HELD) instead of severity, under "credwarden: remediation update for <owner>".
+ *   HELD, BATCH HELD, AWAITING APPROVAL) instead of severity, under "credwarden: remediation update
+ *   for <owner>";
+ * - an item awaiting approval, when the sink is built with `approvalButtons` (`api.slack` is set),
+ *   is followed by an actions block: Approve (`credwarden.approve`, primary) and Deny
+ *   (`credwarden.deny`, danger, behind a confirm dialog), each with the plan id as its value; the
+ *   click comes back to POST /slack/interactions (api/slack.ts). It counts against the 50 blocks.
  */
 
 import { principalNoun } from '../../model/principal.js';
@@ -41,12 +46,33 @@ const TAGS_SHOWN = 6;
 const TAG_MAX = 60;
 const RUNBOOK_MAX = 300;
 
+/** The action_id of each button on an action awaiting approval. */
+export const SLACK_ACTIONS = { approve: 'credwarden.approve', deny: 'credwarden.deny' } as const;
+/** Slack's limit on a button's value. */
+export const SLACK_BUTTON_VALUE_MAX = 2000;
+const CONFIRM_TEXT_MAX = 300;
+
 type Mrkdwn = { type: 'mrkdwn'; text: string; verbatim: true };
+type PlainText = { type: 'plain_text'; text: string; emoji: false };
+export interface SlackButton {
+  type: 'button';
+  action_id: string;
+  text: PlainText;
+  value: string;
+  style: 'primary' | 'danger';
+  confirm?: { title: PlainText; text: PlainText; confirm: PlainText; deny: PlainText; style: 'danger' };
+}
 export type SlackBlock =
-  | { type: 'header'; text: { type: 'plain_text'; text: string; emoji: false } }
+  | { type: 'header'; text: PlainText }
   | { type: 'section'; text: Mrkdwn }
   | { type: 'context'; elements: Mrkdwn[] }
-  | { type: 'divider' };
+  | { type: 'divider' }
+  | { type: 'actions'; elements: SlackButton[] };
+
+export interface SlackMessageOptions {
+  /** Approve and Deny buttons on items awaiting approval (`api.slack` is set). */
+  approvalButtons?: boolean;
+}
 
 export interface SlackMessage {
   text: string;
@@ -55,11 +81,17 @@ export interface SlackMessage {
   unfurl_media: false;
 }
 
-export function slackMessage(n: Notification): SlackMessage {
+export function slackMessage(n: Notification, opts: SlackMessageOptions = {}): SlackMessage {
   const blocks: SlackBlock[] = [header(n)];
   let shown = 0;
   for (const [i, item] of n.items.entries()) {
-    const itemBlocks: SlackBlock[] = [...(i > 0 ? [divider()] : []), section(itemText(item)), context(item)];
+    const buttons = opts.approvalButtons ? approvalActions(item) : null;
+    const itemBlocks: SlackBlock[] = [
+      ...(i > 0 ? [divider()] : []),
+      section(itemText(item)),
+      context(item),
+      ...(buttons ? [buttons] : []),
+    ];
     const restAfter = n.items.length - i - 1;
     // Room for this item and, if any remain, the divider and the "…and N more" section.
     if (blocks.length + itemBlocks.length + (restAfter > 0 ? 2 : 0) > SLACK_MAX_BLOCKS) break;
@@ -80,13 +112,14 @@ export class SlackSink implements Sink {
   constructor(
     private readonly cfg: SlackSinkConfig,
     private readonly fetchImpl: typeof fetch = fetch,
+    private readonly opts: SlackMessageOptions = {},
   ) {
     this.name = cfg.name;
   }
 
   async send(n: Notification): Promise<SinkResult> {
     if (n.items.length === 0) return { ok: true, status: null, retryable: false, detail: 'no items to send' };
-    const body = JSON.stringify(slackMessage(n));
+    const body = JSON.stringify(slackMessage(n, this.opts));
     return postJson(this.cfg.webhookUrl, {}, body, this.cfg.timeoutMs, this.fetchImpl);
   }
 }
@@ -193,6 +226,45 @@ function label(item: AlertItem): string {
 
 function resolvedNote(item: AlertItem): string {
   return item.action === 'resolve' ? ` (was ${item.severity})` : '';
+}
+
+/** Approve and Deny for an item awaiting approval; null for any other item. */
+function approvalActions(item: AlertItem): SlackBlock | null {
+  const r = item.remediation;
+  if (r?.outcome !== 'awaiting-approval' || !r.planId || r.planId.length > SLACK_BUTTON_VALUE_MAX) return null;
+  const what = `${item.remediation?.action} on ${item.credentialId}`;
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.approve,
+        text: plainText('Approve'),
+        style: 'primary',
+        value: r.planId,
+      },
+      {
+        type: 'button',
+        action_id: SLACK_ACTIONS.deny,
+        text: plainText('Deny'),
+        style: 'danger',
+        value: r.planId,
+        confirm: {
+          title: plainText('Deny this action?'),
+          text: plainText(
+            trimTo(slackPlain(`Deny ${what}? A denial is final: no later scan plans it again.`), CONFIRM_TEXT_MAX),
+          ),
+          confirm: plainText('Deny'),
+          deny: plainText('Cancel'),
+          style: 'danger',
+        },
+      },
+    ],
+  };
+}
+
+function plainText(text: string): PlainText {
+  return { type: 'plain_text', text, emoji: false };
 }
 
 function section(text: string): SlackBlock {

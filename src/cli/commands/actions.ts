@@ -3,62 +3,18 @@
  * pause|resume|status|reset-breaker`: people's hands on remediation. Every verb that changes
  * anything takes `--as NAME`, which the audit log records as the actor.
  *
- * `actions list --json` prints one record per action (README "actions --json"): id, action,
- * policy, credentialId, state, decision, reasons, reversible, target, approvals, result, plannedAt,
- * updatedAt.
+ * `actions list --json` prints one record per action (README "actions --json"; the shape is
+ * remediation/action-json.ts, which the HTTP API shares).
  */
 import type { Command } from 'commander';
 import { CwError, ErrorCodes } from '../../errors.js';
 import type { App } from '../../main.js';
 import { ACTION_STATES, type ActionRecord, type ActionState } from '../../model/action.js';
-import { describeDelivery } from '../../model/rotation.js';
 import { closeQueues, createQueues } from '../../queue/runtime.js';
+import { actionJson, rotationJson } from '../../remediation/action-json.js';
+import { remediationStatus } from '../../remediation/status.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
 import { table, terminalWidth } from '../format.js';
-
-export function actionJson(r: ActionRecord) {
-  return {
-    id: r.plan.id,
-    action: r.plan.action,
-    policy: r.plan.policy,
-    credentialId: r.plan.target.credentialId,
-    principal: r.plan.target.principal,
-    agentId: r.plan.agentId,
-    state: r.state,
-    decision: r.decision?.decision ?? null,
-    reasons: r.decision?.reasons ?? [],
-    reversible: r.plan.reversible,
-    target: r.plan.target.identity,
-    approvals: r.approvals,
-    ...(r.denial ? { denial: r.denial } : {}),
-    result: r.result ?? null,
-    ...(r.rollback ? { rollback: r.rollback } : {}),
-    ...(r.rotation ? { rotation: rotationJson(r) } : {}),
-    attempt: r.attempt,
-    scanId: r.plan.scanId,
-    plannedAt: r.plan.plannedAt,
-    updatedAt: r.updatedAt,
-  };
-}
-
-/** A rotation's progress for people and scripts: the step, what is waited for, the new credential's id. */
-export function rotationJson(r: ActionRecord) {
-  const p = r.rotation!;
-  return {
-    kind: p.kind,
-    step: p.step,
-    waiting: p.waiting ?? null,
-    nextAt: p.nextAt ?? null,
-    newId: p.newId ?? null,
-    delivery: describeDelivery(p.delivery),
-    deliveredVersion: p.delivered?.version ?? null,
-    adoption: p.adopt?.observed ?? null,
-    deleteAfter: p.deleteAfter ?? null,
-    orphansRetired: p.orphans,
-    stopped: p.stopped ?? null,
-    done: p.done,
-  };
-}
 
 const name = (as: string | undefined): string => {
   const n = as?.trim();
@@ -92,6 +48,11 @@ function showText(r: ActionRecord): string[] {
   }
   if (r.result) lines.push(`  result ${r.result.outcome} at ${r.result.at}: ${r.result.detail}`);
   if (r.rollback) lines.push(`  rolled back by ${r.rollback.by} at ${r.rollback.at}: ${r.rollback.detail}`);
+  const q = r.rollbackRequest;
+  if (q && !r.rollback)
+    lines.push(
+      `  rollback asked for by ${q.by} at ${q.at}: ${q.denial ? `denied by ${q.denial.by}: ${q.denial.reason}` : `approved by ${(r.rollbackApprovals ?? []).map((a) => a.by).join(', ') || 'nobody yet'}`}`,
+    );
   lines.push('  history:');
   for (const h of r.history) lines.push(`    ${h.at} ${h.state}: ${h.note}`);
   return lines;
@@ -153,7 +114,7 @@ export function registerActions(program: Command, io: Io, exit: (code: number) =
     .action((id: string) =>
       run(async (app) => {
         const r = await app.remediation.show(id);
-        if (!r) throw new CwError(ErrorCodes.INPUT, `no action ${id} (see \`credwarden actions list\`)`);
+        if (!r) throw new CwError(ErrorCodes.NOT_FOUND, `no action ${id} (see \`credwarden actions list\`)`);
         if (program.opts<GlobalOptions>().json)
           io.out(JSON.stringify({ ...actionJson(r), plan: r.plan, history: r.history }, null, 2));
         else for (const l of showText(r)) io.out(l);
@@ -165,22 +126,29 @@ export function registerActions(program: Command, io: Io, exit: (code: number) =
       .command(`${verb} <id>`)
       .description(what)
       .requiredOption('--as <name>', 'who does this (recorded in the audit log)')
-      .option('--reason <text>', 'why (deny)')
+      .option('--reason <text>', 'why (recorded in the audit event)')
       .action((id: string, cmd: { as: string; reason?: string }) =>
         run(async (app) => {
           const by = name(cmd.as);
           const queues = verb === 'approve' ? createQueues(app) : null;
           try {
+            const how = { source: 'cli' as const, ...(cmd.reason ? { reason: cmd.reason } : {}) };
             const r =
               verb === 'approve'
-                ? await app.people.approve(id, by)
+                ? await app.people.approve(id, by, how)
                 : verb === 'deny'
-                  ? await app.people.deny(id, by, cmd.reason ?? 'denied')
-                  : await app.people.rollback(id, by);
+                  ? await app.people.deny(id, by, cmd.reason ?? 'denied', how)
+                  : await app.people.rollback(id, by, how);
+            const needed = app.config.remediation.approvals.approvers;
+            const pending = r.rollbackRequest && !r.rollbackRequest.denial && r.state !== 'rolled-back';
             if (program.opts<GlobalOptions>().json) io.out(JSON.stringify(actionJson(r), null, 2));
+            else if (pending)
+              io.out(
+                `action ${id}: ${r.state}; rollback asked for by ${r.rollbackRequest!.by}, waiting for approval (${r.rollbackApprovals?.length ?? 0} of ${needed})`,
+              );
             else
               io.out(
-                `action ${id}: ${r.state}${verb === 'approve' ? ` (${r.approvals.length} of ${app.config.remediation.approvals.approvers} approvals)` : ''}`,
+                `action ${id}: ${r.state}${verb === 'approve' && r.state !== 'rolled-back' ? ` (${r.approvals.length} of ${needed} approvals)` : ''}`,
               );
             return 0;
           } finally {
@@ -192,7 +160,7 @@ export function registerActions(program: Command, io: Io, exit: (code: number) =
   decide('deny', 'deny an action awaiting approval (for good)');
   decide(
     'rollback',
-    "restore a done, reversible action's recorded pre-state (refused if the credential changed since)",
+    "restore a done, reversible action's recorded pre-state (refused if the credential changed since); when the action's class needs approval, ask for it: others approve the rollback with `actions approve`",
   );
 
   const rem = program.command('remediation').description('the kill switch and the circuit breaker');
@@ -251,23 +219,11 @@ export function registerActions(program: Command, io: Io, exit: (code: number) =
     .description('mode, kill switch, breaker, rate used, actions by state (exit 1 when paused or tripped)')
     .action(() =>
       run(async (app) => {
-        const c = app.remediation.controls;
-        const [paused, breaker, recent, list] = await Promise.all([
-          c.pauseState(),
-          c.breakerState(),
-          c.recentStarts(),
-          app.remediation.list({}, 100_000),
-        ]);
-        const byState: Record<string, number> = {};
-        for (const r of list) byState[r.state] = (byState[r.state] ?? 0) + 1;
+        const status = await remediationStatus(app.remediation);
+        const { paused, breaker } = status;
         const cfg = app.config.remediation;
-        const status = {
-          mode: cfg.mode,
-          paused,
-          breaker,
-          rate: { used: recent, max: cfg.rate.max, perHours: cfg.rate.perHours },
-          actions: byState,
-        };
+        const recent = status.rate.used;
+        const byState = status.actions;
         if (program.opts<GlobalOptions>().json) io.out(JSON.stringify(status, null, 2));
         else {
           io.out(

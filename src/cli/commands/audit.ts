@@ -5,13 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type CrossCheckResult, crossCheck } from '../../audit/cross-check.js';
+import type { CrossCheckResult } from '../../audit/cross-check.js';
 import { verifyJsonl } from '../../audit/index.js';
 import type { VerifyResult } from '../../audit/verify.js';
+import { type AuditCheck, verifyCopies } from '../../audit/verify-copies.js';
 import { loadInputs } from '../../main.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
 
-type Entry = { where: string; result: VerifyResult } | { where: 'cross-check'; result: CrossCheckResult };
+type Entry = AuditCheck;
 
 function describe(e: Entry): string {
   if (e.where === 'cross-check') {
@@ -52,12 +53,13 @@ export function registerAudit(program: Command, io: Io, exit: (code: number) => 
             results.push({ where: file, result: await verifyJsonl(file, hmac ? { hmacKey: hmac } : {}) });
           } else {
             await withApp(opts, 'producer', async (app) => {
-              const file = cmd.file ?? app.config.audit.file;
-              const hmac = app.config.audit.hmacKey;
-              results.push({ where: `redis ${app.config.redis.prefix}:audit`, result: await app.audit.verify() });
-              if (existsSync(file))
-                results.push({ where: file, result: await verifyJsonl(file, hmac ? { hmacKey: hmac } : {}) });
-              results.push({ where: 'cross-check', result: await crossCheck(app.audit, file) });
+              results.push(
+                ...(await verifyCopies(app.audit, {
+                  file: cmd.file ?? app.config.audit.file,
+                  hmacKey: app.config.audit.hmacKey,
+                  redisLabel: `redis ${app.config.redis.prefix}:audit`,
+                })),
+              );
             });
           }
           if (opts.json) io.out(JSON.stringify(results, null, 2));

@@ -12,13 +12,12 @@ import type { Command } from 'commander';
 import { startWorkers } from '../../../jobs/workers.js';
 import { CwError, ErrorCodes } from '../../errors.js';
 import { redisWhere } from '../../queue/connection.js';
-import { ids, JobNames } from '../../queue/names.js';
 import { closeQueues, createQueues, redisErrorLog } from '../../queue/runtime.js';
 import { closeSettled } from '../../queue/settle.js';
 import { openWatchConnection, ScanWatch } from '../../queue/watch.js';
 import { type DeliveryReport, deliveryLine, watchDeliveries } from '../../queue/watch-deliveries.js';
 import { type RemediationReport, remediationLine, watchRemediation } from '../../queue/watch-remediation.js';
-import { newScanId } from '../../scan/orchestrator.js';
+import { requestScan } from '../../scan/request.js';
 import { type GlobalOptions, type Io, progressReporter, runCommand, scanExitCode, withApp } from '../context.js';
 import { summaryText } from '../format.js';
 import { parseAsOf } from './findings.js';
@@ -35,8 +34,6 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
       exit(
         await runCommand(opts, io, async () =>
           withApp(opts, 'producer', async (app) => {
-            const units = app.orchestrator.units(cmd.account ? { account: cmd.account } : {});
-            const scanId = newScanId('scan', app.clock);
             const queues = createQueues(app);
             const workers = cmd.once ? startWorkers(app, queues) : null;
             // The error each job's last attempt threw here: it carries the CwError code that
@@ -49,17 +46,11 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
             const watchRedis = workers ? openWatchConnection(app.config.redis.url, redisErrorLog(app)) : null;
             try {
               const asOf = parseAsOf(cmd.asOf);
-              await queues.scan.add(
-                JobNames.startScan,
-                {
-                  trigger: 'cli',
-                  scanId,
-                  units: units.map((u) => u.key),
-                  ...(asOf ? { asOf: asOf.toISOString() } : {}),
-                },
-                // Backoff as the scheduler's ticks have: an immediate retry meets the same blip.
-                { jobId: ids.startScan(scanId), attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
-              );
+              const { scanId, units } = await requestScan(app, queues, {
+                trigger: 'cli',
+                ...(cmd.account ? { account: cmd.account } : {}),
+                ...(asOf ? { asOf } : {}),
+              });
               if (!workers || !watchRedis) {
                 io.out(opts.json ? JSON.stringify({ scanId, queued: true }) : `queued scan ${scanId}`);
                 return 0;
