@@ -55,6 +55,17 @@ function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
       }
     }
   }
+  // evidence.signingKey is a path or an env reference to PEM: PEM text written in the file is refused.
+  const signingKey = getIn(src.value, ['evidence', 'signingKey']);
+  if (typeof signingKey === 'string' && !WHOLE_REF.test(signingKey) && signingKey.includes('PRIVATE KEY'))
+    throw new CwError(
+      CODE,
+      located(
+        src,
+        ['evidence', 'signingKey'],
+        `must be a path to the key file or an ${ENV_REF_FORM} reference; a private key is never written into config files`,
+      ),
+    );
   const REDIS_URL = ['redis', 'url'];
   const rawRedisUrl = getIn(src.value, REDIS_URL);
   const rawProblem = typeof rawRedisUrl === 'string' ? rawRedisUrlProblem(rawRedisUrl) : null;

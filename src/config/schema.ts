@@ -6,6 +6,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { AlertsSchema } from '../alerts/config.js';
 import { ApiSchema } from '../api/config.js';
+import { EvidenceSchema } from '../evidence/config.js';
 import { RemediationSchema } from '../remediation/config.js';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
@@ -146,6 +147,7 @@ export const ConfigSchema = z.strictObject({
   alerts: AlertsSchema.prefault({}),
   remediation: RemediationSchema.prefault({}),
   api: ApiSchema.prefault({}),
+  evidence: EvidenceSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
