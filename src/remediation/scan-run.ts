@@ -7,13 +7,18 @@
  */
 import { actionTypes, getActionType } from '../actions/index.js';
 import type { ActionPlan } from '../model/action.js';
+import type { RemediationControls } from './controls.js';
+import type { RemediationDeps, StoredRun } from './deps.js';
 import { guardPlans } from './guard.js';
 import { planActions } from './plan.js';
-import type { RemediationService, StoredRun } from './service.js';
 import type { ActionStore } from './store.js';
 
 /** What a run reads through the service: its dependencies, the controls and the action records. */
-type RunInputs = Pick<RemediationService, 'd' | 'controls' | 'store'>;
+interface RunInputs {
+  d: RemediationDeps;
+  controls: RemediationControls;
+  store: ActionStore;
+}
 
 export async function computeRun(svc: RunInputs, scanId: string): Promise<StoredRun> {
   const now = svc.d.clock.now();

@@ -1,93 +1,19 @@
-/**
- * Remediation, the planning half: after a scan's evaluation, open findings whose policies ask for
- * remediation become ActionPlans (plan.ts, pure), every plan gets one guardrail decision
- * (guard.ts, pure), and both are stored once per scan (compute-once: a retried or replayed run
- * applies the same decisions). Each plan's record is created or re-decided with an
- * `action.planned` event, and the allowed ones are queued as `remediate/<plan id>` jobs. The
- * acting half is executor.ts; approvals, denials and rollbacks are people's verbs (people.ts).
- *
- * Settled records are never re-decided: queued, running, done, failed, cancelled, rolled-back,
- * awaiting-approval, and anything a person denied. Planned, dry-run, held and guard-denied
- * records are decided again by the next run (a window opens, a credential comes of age).
- *
- * The run itself is computed in scan-run.ts; how a decision sets a record's state is in
- * decision-state.ts.
- */
-import type { Redis } from 'ioredis';
-import type { ActionPorts } from '../actions/ports.js';
-import type { AuditAppender } from '../audit/appender.js';
-import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
-import type { FindingsService } from '../findings/service.js';
-import type { ScanService } from '../inventory/scan-service.js';
-import type { Logger } from '../logger.js';
 import type { ActionPlan, ActionRecord, ActionState, GuardDecision } from '../model/action.js';
-import type { Registry } from '../model/agent.js';
-import type { Policy, PolicySet } from '../policy/model.js';
-import type { RuleServices } from '../policy/types.js';
-import type { Source } from '../sources/source.js';
+import type { Policy } from '../policy/model.js';
 import { computeOnce, firstWriterWins } from '../util/compute-once.js';
 import type { Effect } from '../util/effects.js';
-import type { RemediationConfig } from './config.js';
 import { RemediationControls } from './controls.js';
 import { queuedPatch, sameDecision, stateFor } from './decision-state.js';
 import { notifyApprovalRequests, type RemediationNotifier, silentNotifier } from './notify.js';
-import type { SkippedPlan } from './plan.js';
 import { computeRun } from './scan-run.js';
 import { ActionStore, liveKey } from './store.js';
 
 export { queuedPatch, stateFor } from './decision-state.js';
 
-export interface RemediationDeps {
-  redis: Redis;
-  prefix: string;
-  audit: AuditAppender;
-  clock: Clock;
-  log: Logger;
-  config: RemediationConfig;
-  policies: PolicySet;
-  registry: Registry;
-  services: RuleServices;
-  sources: readonly Source[];
-  ports: ActionPorts;
-  scans: ScanService;
-  findings: FindingsService;
-  /** Can credwarden act on this target (remediation credentials for its account or cluster)? null = yes. */
-  credentialsFor(target: ActionPlan['target'], delivery?: ActionPlan['delivery']): string | null;
-  /** Alerting for action results and held batches; silent when absent. */
-  notifier?: RemediationNotifier;
-  /** The execution lease of one action (config worker.leaseSeconds); default 30 s. */
-  leaseMs?: number;
-}
+import type { Enqueue, RemediateJob, RemediationDeps, RunSummary, StoredRun } from './deps.js';
 
-/**
- * One remediate job: `key` tells the job ids of one plan apart (`a<attempt>` for a queued
- * attempt, `w<ms>` for a rotation's wake-up), so a re-queued plan is a new job and a replayed one
- * is the same job; `delayMs` delays a wake-up.
- */
-export interface RemediateJob {
-  planId: string;
-  key: string;
-  delayMs?: number;
-}
-export type Enqueue = (jobs: readonly RemediateJob[]) => Promise<void>;
-
-export interface StoredRun {
-  scanId: string;
-  at: string;
-  plans: ActionPlan[];
-  decisions: Record<string, GuardDecision>;
-  skipped: SkippedPlan[];
-}
-
-export interface RunSummary {
-  scanId: string;
-  plans: number;
-  byDecision: Record<string, number>;
-  byState: Record<string, number>;
-  queued: string[];
-  skipped: number;
-}
+export type { Enqueue, RemediateJob, RemediationDeps, RunSummary, StoredRun } from './deps.js';
 
 const RUN_TTL_S = 7 * 86_400;
 
