@@ -5,14 +5,17 @@
  */
 import { type Processor, Worker } from 'bullmq';
 import { CwError, ErrorCodes } from '../src/errors.js';
+import { runExport } from '../src/export/run.js';
 import type { App } from '../src/main.js';
 import { alertQueueName, JobNames, QueueNames } from '../src/queue/names.js';
 import { bullPrefix, type Queues, redisErrorLog } from '../src/queue/runtime.js';
 import { untilSettled } from '../src/queue/settle.js';
+import { checkpointProcessor } from './checkpoint.processor.js';
 import { decideProcessor } from './decide.processor.js';
 import { deliverProcessor } from './deliver.processor.js';
 import { discoverProcessor } from './discover.processor.js';
 import { evaluateProcessor } from './evaluate.processor.js';
+import { exportProcessor } from './export.processor.js';
 import { finalizeProcessor } from './finalize.processor.js';
 import { remediateProcessor } from './remediate.processor.js';
 import { startScanProcessor } from './start-scan.processor.js';
@@ -82,6 +85,16 @@ export function startWorkers(app: App, queues: Queues): Workers {
         log: app.log.child({ component: 'slack' }),
       }) as Processor,
       // One decision at a time per worker: clicks are few, and two on one action need no race.
+      concurrency: 1,
+    },
+    [JobNames.checkpoint]: {
+      queue: QueueNames.audit,
+      fn: checkpointProcessor(app.checkpoints) as Processor,
+      concurrency: 1,
+    },
+    [JobNames.export]: {
+      queue: QueueNames.export,
+      fn: exportProcessor((name, tick) => runExport(app, name, tick)) as Processor,
       concurrency: 1,
     },
   };

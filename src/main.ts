@@ -12,6 +12,7 @@ import { AlertService } from './alerts/service.js';
 import { SilenceStore } from './alerts/silence-store.js';
 import { createSink } from './alerts/sinks/index.js';
 import { AppendLatencyRecorder } from './audit/append-latency.js';
+import { CheckpointService, checkpointSettings } from './audit/checkpoints.js';
 import { JsonlMirror, RedisAuditLog } from './audit/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
@@ -75,6 +76,8 @@ export interface App {
   log: Logger;
   redis: Redis;
   audit: RedisAuditLog;
+  /** Signed audit checkpoints (evidence.checkpoints): off without evidence.signingKey. */
+  checkpoints: CheckpointService;
   scans: ScanService;
   sources: Source[];
   orchestrator: ScanOrchestrator;
@@ -115,6 +118,8 @@ export async function loadInputs(
 
 export async function buildApp(opts: AppOptions): Promise<App> {
   const { config, registry, policies } = await loadInputs(opts.configPath, opts.env);
+  // The evidence key and the checkpoint sinks, checked before anything connects.
+  const checkpointConfig = checkpointSettings(config);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log?.level ?? opts.defaultLogLevel ?? 'info' });
   const redis = await connectRedis(config.redis.url, opts.redisProfile ?? 'producer');
@@ -131,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     ...(config.audit.hmacKey ? { hmacKey: config.audit.hmacKey } : {}),
     mirror: new JsonlMirror(redis, { prefix, path: config.audit.file }),
   });
+  const checkpoints = new CheckpointService({ ...checkpointConfig, audit, redis, prefix, clock, log });
   const leaseMs = config.worker.leaseSeconds * 1000;
   const scans = new ScanService({ redis, prefix, audit, clock, log, leaseMs });
   const sources: Source[] = [];
@@ -247,6 +253,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     log,
     redis,
     audit,
+    checkpoints,
     scans,
     sources,
     orchestrator,

@@ -49,6 +49,12 @@ export const AUDIT_EVENT_TYPES = {
   'remediation.resumed': 'a person released the kill switch',
   'breaker.tripped': 'the remediation error rate passed its threshold: remediation paused until a person resets it',
   'breaker.reset': 'a person reset the remediation circuit breaker',
+  'audit.checkpoint':
+    'the chain head (seq, hash) was signed with the evidence key: the envelope, also sent to the checkpoint sinks',
+  'evidence.exported':
+    'an evidence pack was built and handed out: who asked, the framework, the period, the audit range it covers and its sha256',
+  'export.written':
+    'a scheduled findings export was written: its name, format, record count and target (a file, or a webhook sink by name)',
   ...rotationEvents(),
 } as const;
 

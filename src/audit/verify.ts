@@ -14,6 +14,8 @@
  * the next event, a deleted one at the next event ('seq-gap'), a deleted head at position 0.
  * With `expectedHead` (the log's head record) a chain that ends elsewhere is a 'head-mismatch':
  * that is how a deleted tail shows, which the links alone cannot reveal.
+ * 'checkpoint-missing' and 'checkpoint-mismatch' are never set here: checkpoint-verify.ts sets them
+ * on a copy that does not hold the newest signed checkpoint (cut short, rewritten, or swapped).
  */
 import { CwError, ErrorCodes } from '../errors.js';
 import { type AuditEvent, type AuditHead, eventShapeProblem, GENESIS_HASH, hashEvent } from './event.js';
@@ -25,7 +27,9 @@ export type BreakReason =
   | 'seq-out-of-order'
   | 'duplicate-seq'
   | 'malformed'
-  | 'head-mismatch';
+  | 'head-mismatch'
+  | 'checkpoint-missing'
+  | 'checkpoint-mismatch';
 
 export interface ChainBreak {
   seq: number;

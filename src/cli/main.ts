@@ -9,6 +9,7 @@ import { registerAlerts } from './commands/alerts.js';
 import { registerApi } from './commands/api.js';
 import { registerAudit } from './commands/audit.js';
 import { registerEvaluation } from './commands/evaluation.js';
+import { registerEvidence } from './commands/evidence.js';
 import { registerFindings } from './commands/findings.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerPolicy } from './commands/policy.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerActions(program, io, exit);
   registerApi(program, io, exit);
   registerServe(program, io, exit);
+  registerEvidence(program, io, exit);
   return program;
 }
 

@@ -12,6 +12,11 @@
  *     exports:                               # findings exported on a schedule
  *       - { name: securityhub, format: asff, schedule: "30 * * * *", file: exports/asff.json }
  *       - { name: siem, format: ocsf, schedule: "0,15,30,45 * * * *", sink: siem-hook }
+ *     asff:                                  # AWS Security Hub settings of the ASFF export
+ *       accountId: "123456789012"            # the Security Hub account: the ProductArn's account and
+ *                                            # the AwsAccountId of Vault findings (absent: Vault
+ *                                            # findings are left out of ASFF, and counted)
+ *       region: us-east-1                    # ProductArn and Resources[].Region (default aws.region)
  *
  * A private key never sits in the config file itself: a value holding PEM text that is not an
  * `${env:NAME}` reference is refused at load (config/load.ts).
@@ -63,6 +68,18 @@ export const EvidenceSchema = z
       })
       .prefault({}),
     exports: z.array(Export).default([]),
+    asff: z
+      .strictObject({
+        accountId: z
+          .string()
+          .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+          .optional(),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name (e.g. us-east-1)')
+          .optional(),
+      })
+      .optional(),
   })
   .superRefine((e, ctx) => {
     const seen = new Set<string>();

@@ -60,6 +60,12 @@ export class ScoreStore {
     return raw ? (JSON.parse(raw) as CredentialScore) : null;
   }
 
+  /** Every credential's score, by credential id. */
+  async credentials(): Promise<Map<string, CredentialScore>> {
+    const all = await this.redis.hgetall(this.credKey);
+    return new Map(Object.entries(all).map(([id, raw]) => [id, JSON.parse(raw) as CredentialScore]));
+  }
+
   async agent(id: string): Promise<AgentScore | null> {
     const raw = await this.redis.hget(this.agentKey, id);
     return raw ? (JSON.parse(raw) as AgentScore) : null;

@@ -329,6 +329,11 @@ export class FindingsService {
     return this.scores.credential(id);
   }
 
+  /** Every credential's score, by credential id (the exports read them all at once). */
+  async credentialScores(): Promise<Map<string, CredentialScore>> {
+    return this.scores.credentials();
+  }
+
   async agentScore(id: string): Promise<AgentScore | null> {
     return this.scores.agent(id);
   }

@@ -13,6 +13,10 @@
  *   decisions  decide      {planId, subject, decision, source, responseUrl, clickedAt}
  *                                                    a Slack click on Approve or Deny, made and answered
  *                                                    (api/slack.ts; one job per request signature)
+ *   audit      checkpoint  {trigger, head?}          sign the audit head and send it to the checkpoint
+ *                                                    sinks (audit/checkpoints.ts); `head` pins a retry
+ *   export     export      {name}                    one scheduled findings export (`evidence.exports`,
+ *                                                    export/run.ts) to its file or webhook
  */
 import { jobId } from '../model/ids.js';
 
@@ -23,6 +27,8 @@ export const QueueNames = {
   evaluate: 'evaluate',
   remediate: 'remediate',
   decisions: 'decisions',
+  audit: 'audit',
+  export: 'export',
 } as const;
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 
@@ -34,6 +40,8 @@ export const JobNames = {
   deliver: 'deliver',
   remediate: 'remediate',
   decide: 'decide',
+  checkpoint: 'checkpoint',
+  export: 'export',
 } as const;
 
 /** One delivery queue per sink, so each sink gets its own rate limit (BullMQ limiters are per queue). */
@@ -78,7 +86,21 @@ export interface DecidePayload {
   answer?: string;
 }
 
+/** A scheduled (or operator's) audit checkpoint. `head` is set by the first attempt: retries cover the same head. */
+export interface CheckpointJobPayload {
+  trigger: 'schedule' | 'cli';
+  head?: { seq: number; hash: string };
+}
+
+/** One scheduled findings export: the `evidence.exports` entry by name. */
+export interface ExportJobPayload {
+  name: string;
+}
+
 export const SCHEDULER_ID = 'discover-schedule';
+/** The job scheduler of one `evidence.exports` entry. */
+export const exportSchedulerId = (name: string) => `export-schedule-${name}`;
+export const CHECKPOINT_SCHEDULER_ID = 'checkpoint-schedule';
 
 export const ids = {
   startScan: (scanId: string) => jobId('scan', scanId),

@@ -8,10 +8,12 @@ import { RedisErrorLog } from './connection.js';
 import { queueDeliveries } from './deliveries.js';
 import {
   alertQueueName,
+  type CheckpointJobPayload,
   type DecidePayload,
   type DeliverPayload,
   type DiscoverPayload,
   type EvaluatePayload,
+  type ExportJobPayload,
   type FinalizePayload,
   ids,
   JobNames,
@@ -28,6 +30,10 @@ export interface Queues {
   remediate: Queue<RemediatePayload>;
   /** Slack clicks on Approve and Deny (the API queues them, a worker decides: api/slack.ts). */
   decisions: Queue<DecidePayload>;
+  /** Audit checkpoints (the checkpoint job scheduler's queue: audit/checkpoints.ts). */
+  audit: Queue<CheckpointJobPayload>;
+  /** Scheduled findings exports (`evidence.exports`: export/run.ts). */
+  export: Queue<ExportJobPayload>;
   /** Sink name → its delivery queue. */
   alerts: Map<string, Queue<DeliverPayload>>;
 }
@@ -84,6 +90,8 @@ export function createQueues(app: App): Queues {
     evaluate: queue<EvaluatePayload>(QueueNames.evaluate),
     remediate: queue<RemediatePayload>(QueueNames.remediate),
     decisions: queue<DecidePayload>(QueueNames.decisions),
+    audit: queue<CheckpointJobPayload>(QueueNames.audit),
+    export: queue<ExportJobPayload>(QueueNames.export),
     alerts: new Map(app.config.alerts.sinks.map((s) => [s.name, queue<DeliverPayload>(alertQueueName(s.name))])),
   };
   // A replayed plan is the same job (remediate/<plan id>/a<attempt>): queued once, run once; a
@@ -124,6 +132,8 @@ export async function closeQueues(q: Queues): Promise<void> {
     q.evaluate.close(),
     q.remediate.close(),
     q.decisions.close(),
+    q.audit.close(),
+    q.export.close(),
     ...[...q.alerts.values()].map((a) => a.close()),
   ]);
 }

@@ -2,7 +2,8 @@
  * The one place schedules are upserted. BullMQ job schedulers are keyed by id and updated in
  * place, so upserting on every deploy is safe; workers call this under a short Redis lock so a
  * fleet booting at once does not race (bullmq#3272). Schedules are never removed and re-added
- * (bullmq#3063).
+ * (bullmq#3063). Every schedule of a worker (discovery, audit checkpoints, findings exports) is
+ * upserted under the one lock, taken once.
  *
  * Redis keys (prefix P):
  *   P:schedule-lock   string  the lease of the worker upserting the schedule (left to lapse)
@@ -12,7 +13,15 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CwError } from '../errors.js';
 import { Lease } from '../util/lease.js';
-import { JobNames, SCHEDULER_ID, type StartScanPayload } from './names.js';
+import {
+  CHECKPOINT_SCHEDULER_ID,
+  type CheckpointJobPayload,
+  type ExportJobPayload,
+  exportSchedulerId,
+  JobNames,
+  SCHEDULER_ID,
+  type StartScanPayload,
+} from './names.js';
 
 export interface ScheduleState {
   upserted: boolean;
@@ -20,12 +29,56 @@ export interface ScheduleState {
   next: number | null;
 }
 
-export async function upsertDiscoverSchedule(
-  scanQueue: Queue,
+/** One job scheduler: its queue, id, cron pattern (UTC) and the job it adds. */
+export interface ScheduleSpec {
+  queue: Queue;
+  id: string;
+  pattern: string;
+  name: string;
+  data: unknown;
+  attempts: number;
+}
+
+export function discoverSchedule(scanQueue: Queue, pattern: string): ScheduleSpec {
+  const data: StartScanPayload = { trigger: 'schedule' };
+  return { queue: scanQueue, id: SCHEDULER_ID, pattern, name: JobNames.startScan, data, attempts: 3 };
+}
+
+/** `evidence.checkpoints.schedule`: one checkpoint job per tick (jobs/checkpoint.processor.ts). */
+export function checkpointSchedule(auditQueue: Queue, pattern: string): ScheduleSpec {
+  const data: CheckpointJobPayload = { trigger: 'schedule' };
+  return { queue: auditQueue, id: CHECKPOINT_SCHEDULER_ID, pattern, name: JobNames.checkpoint, data, attempts: 5 };
+}
+
+/** One `evidence.exports` entry: one export job per tick (jobs/export.processor.ts, export/run.ts). */
+export function exportSchedule(exportQueue: Queue, e: { name: string; schedule: string }): ScheduleSpec {
+  const data: ExportJobPayload = { name: e.name };
+  return {
+    queue: exportQueue,
+    id: exportSchedulerId(e.name),
+    pattern: e.schedule,
+    name: JobNames.export,
+    data,
+    attempts: 5,
+  };
+}
+
+/** Removes the job schedulers of exports no longer configured (an export dropped from the config stops). */
+export async function pruneExportSchedules(exportQueue: Queue, names: readonly string[]): Promise<string[]> {
+  const keep = new Set(names.map(exportSchedulerId));
+  const stale = (await exportQueue.getJobSchedulers())
+    .map((s) => s.key)
+    .filter((id) => id.startsWith(exportSchedulerId('')) && !keep.has(id));
+  for (const id of stale) await exportQueue.removeJobScheduler(id);
+  return stale;
+}
+
+/** Upserts every spec under the schedule lock; without the lock (another worker has it) upserts nothing. */
+export async function upsertSchedules(
   redis: Redis,
   prefix: string,
-  pattern: string,
-): Promise<ScheduleState> {
+  specs: readonly ScheduleSpec[],
+): Promise<ScheduleState[]> {
   // Held for the upsert only; a worker that dies holding it frees it when the lease lapses.
   const lease = await Lease.acquire(redis, `${prefix}:schedule-lock`, { ttlMs: 30_000, what: 'the schedule' }).catch(
     (err: unknown) => {
@@ -35,24 +88,39 @@ export async function upsertDiscoverSchedule(
   );
   const got = lease !== null;
   if (lease) {
-    const data: StartScanPayload = { trigger: 'schedule' };
-    await scanQueue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { pattern, tz: 'UTC' },
-      {
-        name: JobNames.startScan,
-        data,
-        opts: {
-          attempts: 3,
-          backoff: { type: 'exponential', delay: 5000 },
-          removeOnComplete: { age: 7 * 86_400, count: 1000 },
-          removeOnFail: { age: 30 * 86_400 },
+    for (const s of specs) {
+      await s.queue.upsertJobScheduler(
+        s.id,
+        { pattern: s.pattern, tz: 'UTC' },
+        {
+          name: s.name,
+          data: s.data,
+          opts: {
+            attempts: s.attempts,
+            backoff: { type: 'exponential', delay: 5000 },
+            removeOnComplete: { age: 7 * 86_400, count: 1000 },
+            removeOnFail: { age: 30 * 86_400 },
+          },
         },
-      },
-    );
+      );
+    }
     // Not released: the lease keeps a fleet booting at once from upserting over and over.
     lease.stopRenewing();
   }
-  const s = await scanQueue.getJobScheduler(SCHEDULER_ID);
-  return { upserted: got, pattern: s?.pattern ?? pattern, next: s?.next ?? null };
+  const out: ScheduleState[] = [];
+  for (const spec of specs) {
+    const s = await spec.queue.getJobScheduler(spec.id);
+    out.push({ upserted: got, pattern: s?.pattern ?? spec.pattern, next: s?.next ?? null });
+  }
+  return out;
+}
+
+export async function upsertDiscoverSchedule(
+  scanQueue: Queue,
+  redis: Redis,
+  prefix: string,
+  pattern: string,
+): Promise<ScheduleState> {
+  const [s] = await upsertSchedules(redis, prefix, [discoverSchedule(scanQueue, pattern)]);
+  return s!;
 }

@@ -158,6 +158,8 @@ describe('default policy packs on the seeded estates', () => {
     // Controls travel with the findings.
     expect(open.find((f) => f.policy === 'cis-aws-no-service-wildcards')?.controls).toEqual({
       securityhub: ['IAM.21'],
+      soc2: ['CC6.3'],
+      'nist-800-53': ['AC-6'],
     });
   });
 

@@ -10,19 +10,23 @@
  *   buildApp runs, also from the credential providers credwarden gave its IAM clients;
  * - an account's externalId (`${env:CW_CANARY_EXTERNAL_ID}`) and audit.hmacKey (`${env:CW_CANARY_HMAC}`).
  *
- * - the HTTP API's bearer token (its config holds only the scrypt hash).
+ * - the HTTP API's bearer token (its config holds only the scrypt hash);
+ * - the evidence signing key (`${env:CW_CANARY_EVIDENCE_KEY}`, an Ed25519 PKCS#8 PEM): its PEM body
+ *   and its raw 32-byte private scalar.
  *
  * Paths driven: CLI `scan --once --json`, `inventory --json`, `audit verify` (in-process run(),
  * captured Io); the CLI as a process with --debug (its own pino logger on stderr); buildApp with a
  * trace-level logger into a captured stream, both in-process and through the queues (with one
  * account that fails, so error and warning paths log too); the HTTP API (every GET route, writes,
- * /metrics, /openapi.json, with a trace logger). Then everything under the Redis prefix
+ * /metrics, /openapi.json, with a trace logger); `audit checkpoint` and `evidence export`, with
+ * every file inside the evidence pack unpacked and searched (the pack is for auditors: it leaves
+ * the estate). Then everything under the Redis prefix
  * (every key type, BullMQ job hashes included), every file in the config directory (the JSONL
  * mirror), all CLI output and all log lines are searched for every canary, in raw, URL-encoded,
  * JSON-escaped, base64 and hex form. Positive controls show the dump holds what a scan writes.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +42,7 @@ import { routes } from '../../src/api/routes/index.js';
 import { createApi } from '../../src/api/serve.js';
 import { hashToken } from '../../src/api/tokens.js';
 import { run } from '../../src/cli/main.js';
+import { readTarGz } from '../../src/evidence/tar-reader.js';
 import { createLogger } from '../../src/logger.js';
 import { buildApp } from '../../src/main.js';
 import { ids, JobNames } from '../../src/queue/names.js';
@@ -70,7 +75,15 @@ const canaryEnv = {
   CW_CANARY_EXTERNAL_ID: `cwcanary-ext-${randomUUID()}`,
   CW_CANARY_HMAC: `cwcanary-hmac-${randomBytes(16).toString('hex')}`,
   AWS_SECRET_ACCESS_KEY: `cwcanary-base-${randomBytes(20).toString('base64url')}`,
+  CW_CANARY_EVIDENCE_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
 };
+/** The evidence key's secrets: the PEM's base64 body (one line) and the private scalar (JWK `d`). */
+const evidenceKeySecrets = (() => {
+  const key = createPrivateKey(canaryEnv.CW_CANARY_EVIDENCE_KEY);
+  const d = Buffer.from(key.export({ format: 'jwk' }).d!, 'base64url');
+  const body = canaryEnv.CW_CANARY_EVIDENCE_KEY.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  return { body, scalar: d };
+})();
 
 /** A `${env:NAME}` reference, as a config file spells it. */
 const envRef = (name: string) => `\${env:${name}}`;
@@ -138,6 +151,7 @@ describe('invariant 1: no secret value reaches any output', () => {
       worker: { shutdownTimeoutSeconds: 10 },
       audit: { file: 'audit.jsonl', hmacKey: envRef('CW_CANARY_HMAC') },
       api: { tokens: [{ subject: 'canary-admin', roles: ['admin'], hash: await hashToken(API_TOKEN) }] },
+      evidence: { signingKey: envRef('CW_CANARY_EVIDENCE_KEY') },
     };
     files = { dir, configPath: join(dir, 'credwarden.yaml') };
     writeFileSync(files.configPath, stringify(config));
@@ -262,6 +276,25 @@ describe('invariant 1: no secret value reaches any output', () => {
     expect(results.every((x) => x.result.ok && (x.where === 'cross-check' || (x.result.count ?? 0) > 0))).toBe(true);
   }, 30_000);
 
+  it('audit checkpoint and evidence export: every file of the pack, unpacked', async () => {
+    const cp = await cli('audit', 'checkpoint');
+    expect(cp.code, cp.err).toBe(0);
+    const out = join(mkdtempSync(join(tmpdir(), 'cw-canary-pack-')), 'pack.tar.gz');
+    const today = new Date().toISOString().slice(0, 10);
+    const res = await cli('evidence', 'export', '--framework', 'soc2', '--from', today, '--to', today, '--out', out);
+    expect(res.code, res.err).toBe(0);
+    const names: string[] = [];
+    for await (const entry of readTarGz(out)) {
+      const parts: Buffer[] = [];
+      for await (const b of entry.body) parts.push(b);
+      names.push(entry.path);
+      outputs.push({ where: `evidence pack ${entry.path}`, text: Buffer.concat(parts).toString('utf8') });
+    }
+    expect(names).toEqual(expect.arrayContaining(['report.html', 'audit/slice.jsonl', 'public-key.pem', 'verify.mjs']));
+    const verified = await cli('evidence', 'verify', out);
+    expect(verified.code, verified.out).toBe(0);
+  }, 60_000);
+
   it('no canary occurs in Redis, the audit file, job data, CLI output or logs', async () => {
     // The canaries, each non-trivial.
     const wire = wireSecrets(proxy.exchanges.map((x) => x.res));
@@ -278,6 +311,10 @@ describe('invariant 1: no secret value reaches any output', () => {
       { label: 'audit hmacKey', value: canaryEnv.CW_CANARY_HMAC },
       { label: 'default-chain secret key', value: canaryEnv.AWS_SECRET_ACCESS_KEY },
       { label: 'API bearer token', value: API_TOKEN },
+      { label: 'evidence key PEM body', value: evidenceKeySecrets.body },
+      { label: 'evidence key private scalar (base64)', value: evidenceKeySecrets.scalar.toString('base64') },
+      { label: 'evidence key private scalar (base64url)', value: evidenceKeySecrets.scalar.toString('base64url') },
+      { label: 'evidence key private scalar (hex)', value: evidenceKeySecrets.scalar.toString('hex') },
     ];
     // seedEstate creates 5 keys; the scans assumed roles in A and B every run, and 333… in the buildApp run.
     expect(seeded.length).toBe(5);
@@ -312,11 +349,24 @@ describe('invariant 1: no secret value reaches any output', () => {
     expect(logLines.lines.length).toBeGreaterThan(0);
     expect(outputs.find((o) => o.where === 'cli process stderr')?.text).toBeDefined();
     expect(outputs.filter((o) => o.where.startsWith('api ')).length).toBeGreaterThan(15);
+    // The pack holds the period's audit slice, with the checkpoint and the export of this very run.
+    const slice = outputs.find((o) => o.where === 'evidence pack audit/slice.jsonl')!.text;
+    expect(slice).toContain('"type":"audit.checkpoint"');
+    expect(slice).toContain('"type":"scan.finished"');
     // The search itself finds a planted canary in every form it looks for.
     const probe = canaries.find((c) => c.label === 'externalId')!;
     for (const form of [probe.value, Buffer.from(probe.value).toString('base64'), encodeURIComponent(probe.value)]) {
       expect(findLeaks([probe], [{ where: 'probe', text: `x${form}y` }])).toHaveLength(1);
     }
+
+    // …and the evidence key, had its PEM (or its JWK) been written anywhere.
+    const jwk = JSON.stringify(createPrivateKey(canaryEnv.CW_CANARY_EVIDENCE_KEY).export({ format: 'jwk' }));
+    for (const text of [
+      canaryEnv.CW_CANARY_EVIDENCE_KEY,
+      JSON.stringify({ key: canaryEnv.CW_CANARY_EVIDENCE_KEY }),
+      jwk,
+    ])
+      expect(findLeaks(canaries, [{ where: 'probe', text }]).length).toBeGreaterThan(0);
 
     expect(findLeaks(canaries, haystacks)).toEqual([]);
   }, 30_000);

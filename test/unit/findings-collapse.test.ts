@@ -105,8 +105,11 @@ describe('one risk, one finding', () => {
     expect(admin[0]!.controls).toEqual({
       'cis-aws-v3': ['1.16'],
       'cis-aws-v5': ['1.15'],
+      iso27001: ['A.8.2'],
+      'nist-800-53': ['AC-6'],
       'owasp-nhi': ['NHI5'],
       securityhub: ['IAM.1'],
+      soc2: ['CC6.3'],
     });
     // The shared star-on-star hit is listed once.
     expect(admin[0]!.hits.filter((h) => h.key?.startsWith('star-on-star:'))).toHaveLength(1);
@@ -114,7 +117,13 @@ describe('one risk, one finding', () => {
     const neverUsed = on(r, 'never-used');
     expect(neverUsed).toHaveLength(1);
     expect(neverUsed[0]!.policies).toEqual(['agent-key-never-used', 'cis-aws-no-keys-at-initial-setup']);
-    expect(neverUsed[0]!.controls).toEqual({ 'cis-aws-v3': ['1.11'], 'cis-aws-v5': ['1.10'] });
+    expect(neverUsed[0]!.controls).toEqual({
+      'cis-aws-v3': ['1.11'],
+      'cis-aws-v5': ['1.10'],
+      iso27001: ['A.5.18'],
+      'nist-800-53': ['AC-2(3)'],
+      soc2: ['CC6.2'],
+    });
   });
 
   it('should give each risk on the credential exactly one finding, and audit its policies and controls', () => {
@@ -155,7 +164,10 @@ describe('one risk, one finding', () => {
         data: expect.objectContaining({
           policiesAdded: ['cis-aws-no-keys-at-initial-setup'],
           policiesRemoved: [],
-          controls: { 'agent-key-never-used': {}, 'cis-aws-no-keys-at-initial-setup': expect.any(Object) },
+          controls: {
+            'agent-key-never-used': { soc2: ['CC6.2'], iso27001: ['A.5.18'], 'nist-800-53': ['AC-2(3)'] },
+            'cis-aws-no-keys-at-initial-setup': expect.any(Object),
+          },
         }),
       }),
     ]);

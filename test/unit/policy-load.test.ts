@@ -28,7 +28,14 @@ describe(loadPolicies.name, () => {
     expect(set.policies.length).toBeGreaterThan(20);
     expect(new Set(set.policies.map((p) => p.pack))).toEqual(new Set(['agent-baseline', 'cis-aws', 'owasp-nhi']));
     const root = set.policies.find((p) => p.name === 'cis-aws-root-access-key')!;
-    expect(root.metadata.controls).toEqual({ 'cis-aws-v5': ['1.3'], 'cis-aws-v3': ['1.4'], securityhub: ['IAM.4'] });
+    expect(root.metadata.controls).toEqual({
+      'cis-aws-v5': ['1.3'],
+      'cis-aws-v3': ['1.4'],
+      securityhub: ['IAM.4'],
+      soc2: ['CC6.3'],
+      iso27001: ['A.8.2'],
+      'nist-800-53': ['AC-6'],
+    });
   });
 
   it.each([

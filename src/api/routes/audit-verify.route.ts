@@ -1,9 +1,12 @@
 /**
  * GET /api/v1/audit/verify: `credwarden audit verify` over HTTP (audit/verify-copies.ts): the hash
- * chain in Redis, the JSONL copy on its own, and the two against each other. 200 either way: `ok`
- * says whether all of it holds, `breaks` names each break, `checks` has each check's result.
+ * chain in Redis, the JSONL copy on its own, each against the newest signed checkpoint read from
+ * outside Redis, and the two against each other. 200 either way: `ok` says whether all of it
+ * holds, `breaks` names each break, `checks` has each check's result, `checkpoint` says which
+ * checkpoint was checked (`checked: null` and a `note` when none).
  */
-import { breaksOf, verifyCopies } from '../../audit/verify-copies.js';
+import { checkpointSources } from '../../audit/checkpoint-verify.js';
+import { breaksOf, checkpointOf, verifyCopies } from '../../audit/verify-copies.js';
 import { authResponses, defineRoute, openObject } from '../route.js';
 import { query } from '../schemas.js';
 
@@ -31,6 +34,9 @@ export default defineRoute({
             }),
           },
           checks: { type: 'array', items: openObject('one check: where, and its result') },
+          checkpoint: openObject('the newest signed checkpoint checked (checked: null when none), and those ignored', {
+            note: { type: 'string' },
+          }),
         },
       },
       ...authResponses,
@@ -41,7 +47,8 @@ export default defineRoute({
       file: app.config.audit.file,
       hmacKey: app.config.audit.hmacKey,
       redisLabel: `redis ${app.config.redis.prefix}:audit`,
+      checkpoints: checkpointSources(app.config, app.checkpoints.publicKey ?? undefined),
     });
-    return { ok: checks.every((c) => c.result.ok), breaks: breaksOf(checks), checks };
+    return { ok: checks.every((c) => c.result.ok), breaks: breaksOf(checks), checks, checkpoint: checkpointOf(checks) };
   },
 });

@@ -12,6 +12,7 @@ import agents from './agents.route.js';
 import audit from './audit.route.js';
 import auditVerify from './audit-verify.route.js';
 import credential from './credential.route.js';
+import evidence from './evidence.route.js';
 import exceptionCreate from './exception-create.route.js';
 import exceptionExpire from './exception-expire.route.js';
 import exceptions from './exceptions.route.js';
@@ -56,6 +57,7 @@ export const routes: readonly Route[] = [
   remediationResume,
   audit,
   auditVerify,
+  evidence,
   silences,
   silenceCreate,
   silenceExpire,

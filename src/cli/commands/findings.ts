@@ -1,15 +1,18 @@
 /**
  * `credwarden findings`: the findings in Redis (open by default), or with --as-of a what-if
  * evaluation of the current inventory at that date (nothing stored). The table cuts its cells to
- * the terminal's width; `findings show <fingerprint|credential>` and `--json` give every word.
+ * the terminal's width; `findings show <fingerprint|credential>` and `--json` give every word;
+ * `--format ocsf|asff|csv|sarif` prints the same findings in an export format (export/index.ts).
  * `credwarden score`: the explained risk score of an agent or a credential. Exit 1 when open
  * findings match the filters.
  */
 import type { Command } from 'commander';
 import { CwError, ErrorCodes } from '../../errors.js';
+import { EXPORT_FORMATS, type ExportFormat, renderExport } from '../../export/index.js';
+import { exportInputFromApp } from '../../export/input.js';
+import { type PresentedFinding, presentFinding } from '../../findings/present.js';
 import type { App } from '../../main.js';
-import type { Credential } from '../../model/credential.js';
-import { principalInfo, principalPhrase } from '../../model/principal.js';
+import { principalPhrase } from '../../model/principal.js';
 import type { Finding } from '../../policy/model.js';
 import { SEVERITIES, type Severity, severityRank } from '../../policy/types.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
@@ -38,27 +41,10 @@ function accountNames(app: App): Map<string, string> {
   return new Map((app.config.aws?.accounts ?? []).flatMap((a) => (a.name ? [[a.id, a.name] as const] : [])));
 }
 
-/**
- * A finding as `--json` and `show` print it: every field of the record, with the fields that
- * findings stored by older versions lack (policies, controls per policy, principal, account) filled
- * from the record itself and the current inventory.
- */
-export function present(f: Finding, inventory: ReadonlyMap<string, Credential>, names: ReadonlyMap<string, string>) {
-  const c = inventory.get(f.credentialId);
-  const p = f.principal !== undefined ? null : c ? principalInfo(c, names) : null;
-  return {
-    ...f,
-    policies: f.policies ?? [f.policy],
-    controlsByPolicy: f.controlsByPolicy ?? { [f.policy]: f.controls },
-    principal: f.principal ?? p?.principal ?? null,
-    principalName: f.principalName ?? p?.principalName ?? null,
-    principalType: f.principalType ?? p?.principalType ?? null,
-    source: f.source ?? p?.source ?? c?.source ?? null,
-    account: f.account !== undefined ? f.account : (p?.account ?? null),
-  };
-}
+/** A finding as `--json` and `show` print it (findings/present.ts). */
+export const present = presentFinding;
 
-type Presented = ReturnType<typeof present>;
+type Presented = PresentedFinding;
 
 function policyCell(f: Finding): string {
   const others = (f.policies?.length ?? 1) - 1;
@@ -71,7 +57,20 @@ interface FindingsOpts {
   rule?: string;
   state?: string;
   asOf?: string;
+  format?: string;
 }
+
+function parseFormat(v: string | undefined, json: boolean | undefined): ExportFormat | undefined {
+  if (v === undefined) return undefined;
+  if (!(EXPORT_FORMATS as readonly string[]).includes(v))
+    throw new CwError(ErrorCodes.INPUT, `--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${v}"`);
+  if (json) throw new CwError(ErrorCodes.INPUT, '--format and --json cannot be used together: pick one');
+  return v as ExportFormat;
+}
+
+const SKIP_REASONS: Record<string, string> = {
+  vaultWithoutAccountId: 'Vault findings need evidence.asff.accountId (the Security Hub account) for ASFF',
+};
 
 export function registerFindings(program: Command, io: Io, exit: (code: number) => void): void {
   const findingsCmd = program.command('findings');
@@ -84,12 +83,14 @@ export function registerFindings(program: Command, io: Io, exit: (code: number) 
     .option('--rule <name>', 'only this policy (or a policy using this rule type)')
     .option('--state <state>', 'open | suppressed | resolved | merged | all (all but merged)', 'open')
     .option('--as-of <iso>', 'evaluate every time-based rule as if it were this date')
+    .option('--format <format>', `export format: ${EXPORT_FORMATS.join(' | ')} (README "Exports")`)
     .action(async (cmd: FindingsOpts) => {
       const opts = program.opts<GlobalOptions>();
       exit(
         await runCommand(opts, io, async () => {
           const min = parseSeverity(cmd.severity);
           const asOf = parseAsOf(cmd.asOf);
+          const format = parseFormat(cmd.format, opts.json);
           if (!['open', 'suppressed', 'resolved', 'merged', 'all'].includes(cmd.state ?? 'open'))
             throw new CwError(ErrorCodes.INPUT, `--state must be open, suppressed, resolved, merged or all`);
           return withApp(opts, 'producer', async (app) => {
@@ -107,7 +108,12 @@ export function registerFindings(program: Command, io: Io, exit: (code: number) 
                 a.policy.localeCompare(b.policy) ||
                 a.credentialId.localeCompare(b.credentialId),
             );
-            if (opts.json) {
+            if (format) {
+              const doc = renderExport(format, await exportInputFromApp(app, list));
+              io.out(doc.text.replace(/\r?\n$/, ''));
+              for (const [reason, n] of Object.entries(doc.skipped))
+                if (n > 0) io.err(`${n} finding(s) left out of ${format}: ${SKIP_REASONS[reason] ?? reason}`);
+            } else if (opts.json) {
               const inventory = new Map((await app.scans.currentInventory()).map((c) => [c.id, c]));
               const names = accountNames(app);
               io.out(

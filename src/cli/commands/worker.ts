@@ -1,9 +1,15 @@
 /** `credwarden worker`: the long-running service. Upserts the schedule, runs the queues, shuts down within a deadline. */
 import type { Command } from 'commander';
 import { startWorkers } from '../../../jobs/workers.js';
-import { SCHEDULER_ID } from '../../queue/names.js';
+import { CHECKPOINT_SCHEDULER_ID, exportSchedulerId, SCHEDULER_ID } from '../../queue/names.js';
 import { closeQueues, createQueues } from '../../queue/runtime.js';
-import { upsertDiscoverSchedule } from '../../queue/scheduler.js';
+import {
+  checkpointSchedule,
+  discoverSchedule,
+  exportSchedule,
+  pruneExportSchedules,
+  upsertSchedules,
+} from '../../queue/scheduler.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
 
 export function registerWorker(program: Command, io: Io, exit: (code: number) => void): void {
@@ -21,13 +27,53 @@ export function registerWorker(program: Command, io: Io, exit: (code: number) =>
             async (app) => {
               const queues = createQueues(app);
               const workers = startWorkers(app, queues);
+              app.checkpoints.announce();
               if (cmd.schedule) {
-                const s = await upsertDiscoverSchedule(
-                  queues.scan,
-                  app.redis,
-                  app.config.redis.prefix,
-                  app.config.schedules.discover,
-                );
+                // Checkpoints are scheduled only with a key to sign them (a job without one does nothing).
+                const checkpoints = app.checkpoints.publicKey
+                  ? [checkpointSchedule(queues.audit, app.config.evidence.checkpoints.schedule)]
+                  : [];
+                const exports = app.config.evidence.exports;
+                const states = await upsertSchedules(app.redis, app.config.redis.prefix, [
+                  discoverSchedule(queues.scan, app.config.schedules.discover),
+                  ...checkpoints,
+                  ...exports.map((e) => exportSchedule(queues.export, e)),
+                ]);
+                const s = states[0]!;
+                const c = checkpoints.length ? states[1] : undefined;
+                const exportStates = states.slice(1 + checkpoints.length);
+                for (const [i, e] of exports.entries()) {
+                  const x = exportStates[i];
+                  app.log.info(
+                    {
+                      scheduler: exportSchedulerId(e.name),
+                      format: e.format,
+                      pattern: x?.pattern,
+                      next: x?.next ? new Date(x.next).toISOString() : null,
+                      upserted: x?.upserted,
+                    },
+                    'findings export schedule',
+                  );
+                }
+                // An export dropped from the config stops: its scheduler goes (only by the worker that upserted).
+                if (s.upserted) {
+                  const gone = await pruneExportSchedules(
+                    queues.export,
+                    exports.map((e) => e.name),
+                  );
+                  if (gone.length)
+                    app.log.info({ schedulers: gone }, 'removed the schedules of exports no longer configured');
+                }
+                if (c)
+                  app.log.info(
+                    {
+                      scheduler: CHECKPOINT_SCHEDULER_ID,
+                      pattern: c.pattern,
+                      next: c.next && new Date(c.next).toISOString(),
+                      upserted: c.upserted,
+                    },
+                    'audit checkpoint schedule',
+                  );
                 app.log.info(
                   {
                     scheduler: SCHEDULER_ID,
