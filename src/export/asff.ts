@@ -98,6 +98,9 @@ function fitId(id: string, max: number): string {
 
 const lastSegment = (id: string): string => id.split('/').at(-1) ?? id;
 
+/** The principal's name as a Details member, left out when unknown: ASFF strings are NonEmptyString (`.*\S.*`). */
+const named = (key: string, name: string): Record<string, string> => (/\S/.test(name) ? { [key]: name } : {});
+
 function resourceOf(f: PresentedFinding, region: string): AsffResource {
   const arn = f.principal?.startsWith('arn:') ? f.principal : null;
   const partition = partitionOf(arn, region);
@@ -113,7 +116,7 @@ function resourceOf(f: PresentedFinding, region: string): AsffResource {
         Details: {
           AwsIamAccessKey: {
             AccessKeyId: lastSegment(f.credentialId),
-            PrincipalName: name,
+            ...named('PrincipalName', name),
             PrincipalType: 'IAMUser',
             AccountId: account,
           },
@@ -131,14 +134,14 @@ function resourceOf(f: PresentedFinding, region: string): AsffResource {
         Type: 'AwsIamUser',
         Id: fitId(arn ?? f.credentialId, ASFF_LIMITS.resourceId),
         ...base,
-        Details: { AwsIamUser: { UserName: name } },
+        Details: { AwsIamUser: named('UserName', name) },
       };
     case 'aws-role':
       return {
         Type: 'AwsIamRole',
         Id: fitId(arn ?? f.credentialId, ASFF_LIMITS.resourceId),
         ...base,
-        Details: { AwsIamRole: { RoleName: name } },
+        Details: { AwsIamRole: named('RoleName', name) },
       };
     default: {
       const other: Record<string, string> = { credentialId: f.credentialId, kind: f.kind };

@@ -1,15 +1,22 @@
 /**
- * The ASFF export, for Security Hub's BatchImportFindings. The constraints below are written
- * from AWS's documentation (Security Hub User Guide, "Required top-level attributes in ASFF" and
- * the AwsSecurityFinding API reference): every required top-level attribute present, the length
- * limits, the enums, the account id and timestamp formats. Hand-written expected findings for an
- * open AWS access key, a suppressed role, a resolved Vault token (with and without
+ * The ASFF export, for Security Hub's BatchImportFindings. Every finding is validated against
+ * AWS's own machine-readable model of the API: the Security Hub service model from botocore
+ * (test/fixtures/asff-securityhub/model.json, `AwsSecurityFinding` and `BatchImportFindingsRequest`;
+ * see its README), with test/support/botocore-shapes.ts: required members, no unknown members,
+ * enums, NonEmptyString's pattern, list bounds. The constraints the model does not carry (they are
+ * only in its documentation prose and in the Security Hub User Guide, "Required top-level
+ * attributes in ASFF") are checked by hand in `asffProblems`. Hand-written expected findings for
+ * an open AWS access key, a suppressed role, a resolved Vault token (with and without
  * evidence.asff.accountId), and BatchImportFindings' 100-a-call batching.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvidenceSchema } from '../../src/evidence/config.js';
 import { ASFF_BATCH, type AsffFinding, asffFinding, toAsff } from '../../src/export/asff.js';
 import { renderExport } from '../../src/export/index.js';
+import type { Finding } from '../../src/model/finding.js';
+import { type BotocoreModel, isIsoTimestamp, validateShape } from '../support/botocore-shapes.js';
 import {
   ACCT,
   ALL,
@@ -22,21 +29,13 @@ import {
   USER_ARN,
 } from '../support/export-fixtures.js';
 
-const REQUIRED = [
-  'AwsAccountId',
-  'CreatedAt',
-  'Description',
-  'GeneratorId',
-  'Id',
-  'ProductArn',
-  'Resources',
-  'SchemaVersion',
-  'Severity',
-  'Title',
-  'Types',
-  'UpdatedAt',
-] as const;
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const MODEL = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../fixtures/asff-securityhub/model.json'), 'utf8'),
+) as BotocoreModel & { source: { package: string }; metadata: { apiVersion: string } };
+
+/** What Security Hub's model refuses in one finding (empty: valid as an `AwsSecurityFinding`). */
+const modelProblems = (f: unknown): string[] => validateShape(MODEL, 'AwsSecurityFinding', f);
+
 const TYPE_NAMESPACES = [
   'Software and Configuration Checks',
   'TTPs',
@@ -45,11 +44,19 @@ const TYPE_NAMESPACES = [
   'Sensitive Data Identifications',
 ];
 
-/** Every documented constraint a finding breaks (empty: Security Hub accepts its shape). */
+/**
+ * The documented constraints that the model cannot check (modelProblems checks the rest: the
+ * model's required members, enums such as Severity.Label, Workflow.Status, RecordState,
+ * Compliance.Status and Resources.Partition, and non-empty strings). The model's `required`
+ * leaves out Severity and Types, and its strings and lists carry no lengths here: the limits are
+ * in its documentation text only ("Length Constraints: … Maximum length of 512"). AwsAccountId
+ * and ProductArn have no pattern, the timestamps are plain NonEmptyString, and ProductFields'
+ * `aws/` prefix is reserved by the User Guide only.
+ */
 function asffProblems(f: AsffFinding): string[] {
   const p: string[] = [];
-  const rec = f as unknown as Record<string, unknown>;
-  for (const k of REQUIRED) if (rec[k] === undefined || rec[k] === '') p.push(`${k} missing`);
+  if (f.Severity === undefined) p.push('Severity missing');
+  if (f.Types === undefined) p.push('Types missing');
   if (f.SchemaVersion !== '2018-10-08') p.push('SchemaVersion');
   if (f.Id.length > 512) p.push('Id > 512');
   if (f.GeneratorId.length > 512) p.push('GeneratorId > 512');
@@ -59,8 +66,9 @@ function asffProblems(f: AsffFinding): string[] {
   if (f.Title.length > 256) p.push('Title > 256');
   if (f.Description.length > 1024) p.push('Description > 1024');
   for (const d of ['CreatedAt', 'UpdatedAt', 'FirstObservedAt', 'LastObservedAt'] as const)
-    if (f[d] !== undefined && !ISO.test(f[d])) p.push(`${d} not ISO 8601`);
-  if (!['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(f.Severity?.Label)) p.push('Severity.Label');
+    if (f[d] !== undefined && !isIsoTimestamp(f[d])) p.push(`${d} not ISO 8601`);
+  // Security Hub needs Label or Normalized (the model has both optional).
+  if (f.Severity && !f.Severity.Label) p.push('Severity.Label missing');
   if (f.Types.length < 1 || f.Types.length > 50) p.push('Types count');
   for (const t of f.Types) {
     const parts = t.split('/');
@@ -68,15 +76,13 @@ function asffProblems(f: AsffFinding): string[] {
   }
   if (f.Resources.length < 1 || f.Resources.length > 32) p.push('Resources count');
   for (const r of f.Resources) {
-    if (!r.Type || r.Type.length > 256) p.push('Resources.Type');
-    if (!r.Id || r.Id.length > 512) p.push('Resources.Id');
-    if (!['aws', 'aws-cn', 'aws-us-gov'].includes(r.Partition)) p.push('Resources.Partition');
+    if (r.Type.length > 256) p.push('Resources.Type');
+    if (r.Id.length > 512) p.push('Resources.Id');
+    // The User Guide lists Partition and Region among a resource's required attributes; the model does not.
+    if (!r.Partition) p.push('Resources.Partition');
     if (!r.Region || r.Region.length > 16) p.push('Resources.Region');
   }
-  if (!['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'].includes(f.Workflow.Status)) p.push('Workflow.Status');
-  if (!['ACTIVE', 'ARCHIVED'].includes(f.RecordState)) p.push('RecordState');
   if (f.Compliance) {
-    if (!['PASSED', 'WARNING', 'FAILED', 'NOT_AVAILABLE'].includes(f.Compliance.Status)) p.push('Compliance.Status');
     const reqs = f.Compliance.RelatedRequirements;
     if (reqs.length > 32 || reqs.some((r) => r.length > 128)) p.push('Compliance.RelatedRequirements');
   }
@@ -85,6 +91,9 @@ function asffProblems(f: AsffFinding): string[] {
     p.push('ProductFields');
   return p;
 }
+
+/** Both: the model's problems and the hand-checked ones. */
+const allProblems = (f: AsffFinding): string[] => [...modelProblems(f), ...asffProblems(f)];
 
 const input = exportInput();
 const [open, suppressed, resolved] = input.findings as [
@@ -219,9 +228,10 @@ describe('ASFF', () => {
       ProductArn: `arn:aws:securityhub:eu-west-1:${hub}:product/${hub}/default`,
     });
     expect(toAsff(withHub).skipped).toEqual({ vaultWithoutAccountId: 0 });
+    for (const f of toAsff(withHub).findings) expect(allProblems(f), f.Id).toEqual([]);
   });
 
-  it('every finding meets the documented constraints, long text cut to the limits', () => {
+  it("every finding meets Security Hub's model and the documented constraints, long text cut to the limits", () => {
     const long = {
       ...OPEN_AWS,
       fingerprint: `p:${'x'.repeat(600)}`,
@@ -239,23 +249,131 @@ describe('ASFF', () => {
     });
     const { findings } = toAsff(inp);
     expect(findings).toHaveLength(4);
-    for (const f of findings) expect(asffProblems(f), f.Id).toEqual([]);
+    for (const f of findings) expect(allProblems(f), f.Id).toEqual([]);
     const cut = findings[3]!;
     expect(cut.Id).toMatch(/^credwarden\/sha256\/[0-9a-f]{64}$/);
     expect(cut.Title).toHaveLength(256);
     expect(cut.Description).toHaveLength(1024);
     expect(cut.Compliance?.RelatedRequirements).toHaveLength(32);
     expect(cut.ProductArn).toBe('arn:aws-us-gov:securityhub:us-gov-west-1:999999999999:product/999999999999/default');
-    // The checker itself refuses what AWS refuses.
+    // The checkers themselves refuse what AWS refuses: the lengths and the account id by hand, the enum by the model.
+    const bad = { ...cut, Title: 't'.repeat(257), AwsAccountId: '123', RecordState: 'GONE' as 'ACTIVE' };
+    expect(asffProblems(bad)).toEqual(['AwsAccountId not 12 digits', 'Title > 256']);
+    expect(modelProblems(bad)).toEqual(['RecordState: "GONE" not one of ACTIVE, ARCHIVED (shape RecordState)']);
+  });
+
+  it("every kind of credential validates against Security Hub's model, also without a known principal", () => {
+    // Findings stored by older versions, their credential gone from the inventory, have no principal name.
+    const unnamed = { principal: undefined, principalName: undefined, principalType: undefined };
+    const more: Finding[] = [
+      { ...OPEN_AWS, ...unnamed, fingerprint: 'p:key-unnamed' },
+      { ...SUPPRESSED_AWS, ...unnamed, fingerprint: 'p:role-unnamed' },
+      { ...OPEN_AWS, kind: 'aws-root-access-key', principal: undefined, fingerprint: 'p:root' },
+      { ...OPEN_AWS, kind: 'aws-console-password', fingerprint: 'p:password' },
+      { ...OPEN_AWS, kind: 'aws-console-password', ...unnamed, fingerprint: 'p:password-unnamed' },
+      { ...RESOLVED_VAULT, ...unnamed, source: undefined, fingerprint: 'p:vault-unnamed' },
+    ];
+    const inp = exportInput([...ALL, ...more], { asff: { accountId: HUB_ID, region: 'us-east-1' } });
+    const { findings } = toAsff(inp);
+    expect(findings).toHaveLength(9);
+    for (const f of findings) expect(allProblems(f), f.Id).toEqual([]);
+    const details = (id: string) => findings.find((f) => f.Id === `credwarden/${id}`)?.Resources[0]?.Details;
+    // An unknown name is left out (ASFF strings are NonEmptyString: `.*\S.*`), not sent empty.
+    expect(details('p:key-unnamed')).toEqual({
+      AwsIamAccessKey: { AccessKeyId: 'AKIAFAKEDEPLOY000001', PrincipalType: 'IAMUser', AccountId: ACCT },
+    });
+    expect(details('p:role-unnamed')).toEqual({ AwsIamRole: {} });
+    expect(details('p:password-unnamed')).toEqual({ AwsIamUser: {} });
+    expect(details('p:password')).toEqual({ AwsIamUser: { UserName: 'agent-deploy-1' } });
+    expect(details('p:root')).toEqual({ AwsIamAccessKey: { PrincipalName: 'root', AccountId: ACCT } });
+  });
+
+  it('the vendored model: botocore 1.44.8, Security Hub API 2018-10-26, the IAM and Other resource details', () => {
+    expect(MODEL.source.package).toBe('botocore==1.44.8');
+    expect(MODEL.metadata.apiVersion).toBe('2018-10-26');
+    const details = MODEL.shapes.ResourceDetails;
+    expect(details?.type === 'structure' && Object.keys(details.members)).toEqual([
+      'AwsIamAccessKey',
+      'AwsIamUser',
+      'AwsIamRole',
+      'Other',
+    ]);
+    expect(MODEL.shapes.BatchImportFindingsRequestFindingList).toMatchObject({ type: 'list', min: 1, max: 100 });
+  });
+
+  it('the model validator catches what Security Hub refuses', () => {
+    const [key, role] = toAsff(exportInput(ALL, { asff: { accountId: HUB_ID, region: 'us-east-1' } })).findings as [
+      AsffFinding,
+      AsffFinding,
+    ];
+    expect(modelProblems(key)).toEqual([]);
+    // A missing required member, and a blank one.
+    const { Title: _, ...untitled } = key;
+    expect(modelProblems(untitled)).toEqual(['Title: missing required member (shape AwsSecurityFinding)']);
+    expect(modelProblems({ ...key, Description: ' ' })).toEqual([
+      'Description: " " does not match pattern .*\\S.* (shape NonEmptyString)',
+    ]);
+    // Unknown members: a misspelt one, and a resource detail that is not the resource's.
     expect(
-      asffProblems({ ...cut, Title: 't'.repeat(257), AwsAccountId: '123', RecordState: 'GONE' as 'ACTIVE' }),
-    ).toEqual(['AwsAccountId not 12 digits', 'Title > 256', 'RecordState']);
+      modelProblems({
+        ...key,
+        Severity: { ...key.Severity, Score: 7 },
+        Resources: [{ ...key.Resources[0]!, Details: { AwsIamUser: { Username: 'agent-deploy-1' } } }],
+      }),
+    ).toEqual([
+      'Severity.Score: unknown member of Severity',
+      'Resources[0].Details.AwsIamUser.Username: unknown member of AwsIamUserDetails',
+    ]);
+    // A string over its max (the longest string the model bounds: a role's trust policy).
+    const trust = { AwsIamRole: { RoleName: 'agent-admin', AssumeRolePolicyDocument: '{'.repeat(131073) } };
+    expect(modelProblems({ ...role, Resources: [{ ...role.Resources[0]!, Details: trust }] })).toEqual([
+      'Resources[0].Details.AwsIamRole.AssumeRolePolicyDocument: length 131073 > max 131072',
+    ]);
+    // Bad enum values.
+    expect(modelProblems({ ...key, Workflow: { Status: 'OPEN' }, Severity: { Label: 'SEVERE' } })).toEqual([
+      'Severity.Label: "SEVERE" not one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL (shape SeverityLabel)',
+      'Workflow.Status: "OPEN" not one of NEW, NOTIFIED, RESOLVED, SUPPRESSED (shape WorkflowStatus)',
+    ]);
+    // Lists over their max and under their min: BatchImportFindings' 1–100 findings.
+    expect(validateShape(MODEL, 'BatchImportFindingsRequest', { Findings: Array(101).fill(key) })).toEqual([
+      'Findings: items 101 > max 100',
+    ]);
+    expect(validateShape(MODEL, 'BatchImportFindingsRequest', { Findings: [] })).toEqual(['Findings: items 0 < min 1']);
+    expect(validateShape(MODEL, 'BatchImportFindingsRequest', {})).toEqual([
+      'Findings: missing required member (shape BatchImportFindingsRequest)',
+    ]);
+    // Bad timestamps. The model types ASFF's timestamps as NonEmptyString, so asffProblems checks
+    // them (with the validator's own rule); the validator's `timestamp` shapes refuse the same.
+    const stamp: BotocoreModel = { shapes: { T: { type: 'timestamp', timestampFormat: 'iso8601' } } };
+    for (const t of ['2026-11-01T00:00:00Z', '2026-11-01T00:00:00.000+01:00'])
+      expect(validateShape(stamp, 'T', t), t).toEqual([]);
+    for (const t of ['2026-11-01 00:00:00Z', '2026-11-01T00:00:00', '2026-13-01T00:00:00Z', 'yesterday'])
+      expect(validateShape(stamp, 'T', t), t).toEqual([
+        `(root): ${JSON.stringify(t)} is not an RFC 3339 timestamp (shape T)`,
+      ]);
+    expect(validateShape(stamp, 'T', 1793487600)).toEqual([
+      '(root): expected an ISO 8601 string (shape T), got number',
+    ]);
+    expect(asffProblems({ ...key, CreatedAt: '2026-13-01T00:00:00Z', LastObservedAt: 'yesterday' })).toEqual([
+      'CreatedAt not ISO 8601',
+      'LastObservedAt not ISO 8601',
+    ]);
+    expect(modelProblems({ ...key, UpdatedAt: '' })).toEqual([
+      'UpdatedAt: "" does not match pattern .*\\S.* (shape NonEmptyString)',
+    ]);
+    // Wrong types.
+    expect(modelProblems({ ...key, Resources: key.Resources[0], ProductFields: { n: 1 } })).toEqual([
+      'Resources: expected an array (shape ResourceList), got object',
+      'ProductFields["n"]: expected a string (shape NonEmptyString), got number',
+    ]);
   });
 
   it('webhook parts hold at most 100 findings: BatchImportFindings takes 100 a call', () => {
     const many = Array.from({ length: 250 }, (_, i) => ({ ...OPEN_AWS, fingerprint: `p:${i}` }));
     const parts = renderExport('asff', exportInput(many)).parts();
     expect(ASFF_BATCH).toBe(100);
+    // Each part is a BatchImportFindings request as the model has it: 1–100 findings, each valid.
+    for (const p of parts) expect(validateShape(MODEL, 'BatchImportFindingsRequest', p.payload)).toEqual([]);
     expect(parts.map((p) => [p.count, (p.payload.Findings as unknown[]).length])).toEqual([
       [100, 100],
       [100, 100],
