@@ -13,6 +13,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard's stylesheet and script, served by `credwarden serve` as they are.
+COPY --from=build /app/src/web/assets ./src/web/assets
 COPY package.json ./
 # The default policy packs (used when the config names no policies).
 COPY policies ./policies

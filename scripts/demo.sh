@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: a full scan of a local demo estate. Sets itself up (npm ci, build, the moto and
 # OpenBao venvs), starts moto_server, seeds a multi-account AWS estate and a Vault estate, then runs
-# credwarden for real: `scan --once` through the queues, `inventory`, and `audit verify`.
+# credwarden for real: `scan --once` through the queues, `inventory`, `audit verify` and a signed
+# checkpoint; then it serves the dashboard (`credwarden serve`, whose URL it prints) until Ctrl-C.
 # Vault: if VAULT_ADDR is set (with an admin VAULT_TOKEN), that Vault is seeded and scanned;
 # otherwise a real OpenBao dev server (`bao` from .venv/openbao, in memory, on a free port, with a
 # random root token) is started for the demo and stopped when it ends. Leases come from the
@@ -61,6 +62,15 @@ else
 fi
 export CW_DEMO_VAULT_TOKEN
 
+# The dashboard's sign-in: an admin API token for this demo (only its scrypt hash goes into the
+# config) and an Ed25519 evidence key for checkpoints and evidence packs, both mode 600 under .cw/demo.
+umask 077
+node -e 'process.stdout.write("cwdemo-"+require("crypto").randomBytes(24).toString("base64url"))' > "$DEMO/admin.token"
+DEMO_TOKEN_HASH="$(node dist/src/cli/main.js api token-hash < "$DEMO/admin.token")"
+[ -f "$DEMO/evidence.key" ] || node -e 'const {generateKeyPairSync}=require("crypto");process.stdout.write(generateKeyPairSync("ed25519").privateKey.export({type:"pkcs8",format:"pem"}))' > "$DEMO/evidence.key"
+umask 022
+DEMO_PORT="${CW_DEMO_PORT:-$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})')}"
+
 cat > "$DEMO/credwarden.yaml" <<YAML
 redis: { url: "$REDIS_URL", prefix: credwarden-demo }
 aws:
@@ -81,6 +91,11 @@ vault:
 registry: agents.yaml
 audit: { file: audit.jsonl }
 scan: { timeoutSeconds: 120 }
+api:
+  listen: 127.0.0.1:$DEMO_PORT
+  tokens:
+    - { subject: demo-admin, roles: [admin], hash: "$DEMO_TOKEN_HASH" }
+evidence: { signingKey: evidence.key }
 YAML
 node -e 'const R=require("ioredis");const r=new R(process.argv[1]);(async()=>{let c="0";do{const [n,k]=await r.scan(c,"MATCH","credwarden-demo:*","COUNT",1000);c=n;if(k.length)await r.del(...k)}while(c!=="0");r.disconnect()})()' "$REDIS_URL"
 
@@ -93,8 +108,17 @@ echo; echo "\$ credwarden inventory"; cw inventory || true
 echo; echo "\$ credwarden findings --severity high"; cw findings --severity high || true
 echo; echo "\$ credwarden score --agent invoice-bot"; cw score --agent invoice-bot
 echo; echo "\$ credwarden audit verify"; cw audit verify
+echo; echo "\$ credwarden audit checkpoint"; cw audit checkpoint
 echo
 echo "demo: config in $DEMO/credwarden.yaml, audit trail in $DEMO/audit.jsonl; moto keeps running (scripts/moto-server.sh stop)."
 if [ -z "${VAULT_ADDR:-}" ]; then
   echo "demo: the OpenBao dev server stops with the demo; set VAULT_ADDR and an admin VAULT_TOKEN to seed and scan another Vault instead."
 fi
+if [ "${CW_DEMO_SERVE:-1}" = "0" ]; then
+  echo "demo: the dashboard: node dist/src/cli/main.js --config $DEMO/credwarden.yaml serve, then sign in with the token in $DEMO/admin.token"
+  exit 0
+fi
+# Last: the dashboard over the scanned estate, until Ctrl-C. `serve` prints its URL.
+echo "demo: sign in with the admin token in $DEMO/admin.token: $(cat "$DEMO/admin.token")"
+echo "demo: Ctrl-C stops the dashboard (and the OpenBao dev server). CW_DEMO_SERVE=0 ends the demo without it."
+cw serve

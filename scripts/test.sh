@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
+CHROMIUM_PATH="$(bash scripts/ensure-chromium.sh)"; export CHROMIUM_PATH # the browser tests' Chromium (apt-get on a fresh machine)
 
 echo "== static checks"
 npx tsc -p tsconfig.test.json --noEmit

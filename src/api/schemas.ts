@@ -38,6 +38,9 @@ export const filter = {
   account: text(
     'only those of this AWS account id or Vault `<cluster>/<namespace>`; a Vault cluster name alone matches all its namespaces',
   ),
+  control: text(
+    "only findings mapped to this control: `<framework>:<control>` as in the policies' metadata.controls (`soc2:CC6.2`), or a control id in any framework",
+  ),
 } as const;
 
 /** Does a credential's `source` (account id, or `<cluster>/<namespace>`) match an `account` filter? */

@@ -20,6 +20,9 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../errors.js';
+import type { Page } from '../web/page.js';
+import { pages as allPages } from '../web/pages/index.js';
+import { registerDashboard } from '../web/server.js';
 import type { Authenticator } from './auth.js';
 import { ApiErrorCodes, errorOf, handleError } from './errors.js';
 import { can } from './roles.js';
@@ -45,6 +48,8 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
   /** Share the rate-limit counters through the app's Redis (default); false keeps them in memory. */
   sharedRateLimit?: boolean;
+  /** The dashboard's pages (src/web/pages by default); false serves the API alone. */
+  dashboard?: readonly Page[] | false;
 }
 
 export const API_VERSION = '1';
@@ -68,7 +73,17 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<F
   server.decorateRequest('caller', null);
   server.setErrorHandler(handleError);
   server.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(errorOf(ErrorCodes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`));
+    const path = req.url.split('?')[0]!;
+    // A person's browser on a dashboard path gets a page; every API client gets the JSON error.
+    if (!path.startsWith('/api/') && req.method === 'GET' && (req.headers.accept ?? '').includes('text/html'))
+      return reply
+        .status(404)
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; frame-ancestors 'none'")
+        .send(
+          '<!doctype html><html lang="en"><title>Not found · credwarden</title><h1>Not found</h1><p><a href="/">Overview</a></p></html>',
+        );
+    void reply.status(404).send(errorOf(ErrorCodes.NOT_FOUND, `no route ${req.method} ${path}`));
   });
 
   await server.register(helmet, {
@@ -113,6 +128,8 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<F
     ...(opts.sharedRateLimit === false ? {} : { redis: app.redis, nameSpace: `${app.config.redis.prefix}:ratelimit:` }),
     // A Redis blip must not take the API down with it; /readyz reports Redis.
     skipOnError: true,
+    // The dashboard's hashed assets are static and cached for a year: not worth a counter each.
+    allowList: (req) => req.url.startsWith('/assets/'),
     // A plain error with status 429: errors.ts answers it as CW_ERR_RATE_LIMITED.
     errorResponseBuilder: (_req, ctx) =>
       Object.assign(new Error(`rate limited: ${ctx.max} requests per minute; retry in ${ctx.after}`), {
@@ -148,5 +165,11 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<F
       });
     } else add(server);
   }
+  if (opts.dashboard !== false)
+    await registerDashboard(server, deps, {
+      authenticator: auth,
+      pages: opts.dashboard ?? allPages,
+      secure: Boolean(https),
+    });
   return server;
 }

@@ -1,7 +1,7 @@
 /**
  * Remediation actions of the period, folded from action.* and approval.* events (those recorded
  * at or before `to`): each plan's decisions, the approvals and denials with who, when and through
- * what (cli, api, slack), its last result with the approvers of the request it ran under, and a
+ * what (cli, api, slack, dashboard), its last result with the approvers of the request it ran under, and a
  * rollback with who asked, who approved and who ran it. An action is in the period when one of its
  * events is. Memory grows with the actions (bounded by the remediation rate), not with the events.
  *

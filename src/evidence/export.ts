@@ -56,7 +56,7 @@ export interface ExportOptions extends BuildOptions {
   /** Who asked for the pack: the `evidence.exported` event's actor (default `credwarden`). */
   actor?: string;
   /** How it was asked for, recorded in the event. */
-  via?: 'cli' | 'api';
+  via?: 'cli' | 'api' | 'dashboard';
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

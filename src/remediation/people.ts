@@ -2,7 +2,8 @@
  * What people do to actions: approve, deny, roll back (four-eyes). Each is audited with the
  * person as the actor (`user:<name>`: the CLI's `--as NAME`, an API subject, a Slack user mapped
  * to one, so a person is one approver however they reach credwarden) and the source (`cli`,
- * `api`, `slack`); each refuses with CW_ERR_GUARDRAIL and one clear reason when it does not apply.
+ * `api`, `slack`, `dashboard`); each refuses with CW_ERR_GUARDRAIL and one clear reason when it
+ * does not apply.
  *
  * - approve: only an action awaiting approval and not expired (`approvals.expiresHours` after it
  *   was asked; the next scan plans it again). One approval per person (the approvals hash has one
@@ -27,7 +28,7 @@ import { queuedPatch, type RemediationService } from './service.js';
 
 const refuse = (msg: string) => new CwError(ErrorCodes.GUARDRAIL, msg);
 
-export type DecisionSource = 'cli' | 'api' | 'slack';
+export type DecisionSource = 'cli' | 'api' | 'slack' | 'dashboard';
 
 /** Where a decision came from, and the person's reason (recorded in the audit event). */
 export interface Decided {

@@ -62,6 +62,31 @@ function get(url: string, ca: Buffer, token?: string): Promise<{ status: number;
   });
 }
 
+/** Sign in through the login form over HTTPS: the status and the Set-Cookie header. */
+function signIn(origin: string, ca: Buffer, token: string): Promise<{ status: number; cookie: string }> {
+  return new Promise((resolve, reject) => {
+    const body = new URLSearchParams({ token, next: '/' }).toString();
+    const req = request(
+      `${origin}/login`,
+      {
+        method: 'POST',
+        ca,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? '') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 beforeAll(async () => {
   const files = writeTestFiles(
     {
@@ -109,7 +134,17 @@ describe('credwarden serve', () => {
     try {
       await until('the listening line', () => p.output().includes('API listening on'));
       expect(p.output()).toContain(`credwarden: API listening on https://127.0.0.1:${port}`);
+      expect(p.output()).toContain(`credwarden: dashboard at https://127.0.0.1:${port}/ (sign in with an API token)`);
       const ca = readFileSync(join(dir, 'tls', 'api.crt'));
+      // The dashboard on the same port: the login page, its session cookie Secure and __Host- over HTTPS.
+      const login = await get(`https://127.0.0.1:${port}/login`, ca);
+      expect(login.status).toBe(200);
+      expect(login.body).toContain('Sign in to credwarden');
+      const session = await signIn(`https://127.0.0.1:${port}`, ca, TOKEN);
+      expect(session.status).toBe(303);
+      expect(session.cookie).toMatch(
+        /^__Host-cw_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/,
+      );
       expect(await get(`https://127.0.0.1:${port}/healthz`, ca)).toEqual({ status: 200, body: '{"status":"ok"}' });
       expect((await get(`https://127.0.0.1:${port}/api/v1/remediation`, ca)).status).toBe(401);
       const ok = await get(`https://127.0.0.1:${port}/api/v1/remediation`, ca, TOKEN);

@@ -19,6 +19,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -147,7 +148,9 @@ describe('npm pack from the repo', () => {
     const res = packResult(await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT));
     const paths = res.files.map((f) => f.path);
 
-    const allowed = /^(package\.json|README\.md|dist\/(src|jobs)\/.+\.js|policies\/.+\.yaml)$/;
+    // The dashboard's stylesheet and script ship as they are (src/web/assets: no bundler).
+    const allowed =
+      /^(package\.json|README\.md|dist\/(src|jobs)\/.+\.js|policies\/.+\.yaml|src\/web\/assets\/[a-z0-9-]+\.(css|js))$/;
     expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
     for (const p of PACKS) expect(paths).toContain(`policies/${p}`);
     for (const p of PACKS) expect(paths).toContain(`policies/tests/${p.replace(/\.yaml$/, '.test.yaml')}`);
@@ -164,9 +167,14 @@ describe('the packed tarball (prepack builds)', () => {
     for (const p of PACKS) expect(paths).toContain(`policies/${p}`);
     for (const p of PACKS) expect(paths).toContain(`policies/tests/${p.replace(/\.yaml$/, '.test.yaml')}`);
     expect(paths).not.toContain('dist/src/stale.js');
-    expect(paths.filter((p) => /\.(ts|map)$/.test(p) || /^(src|test|jobs|node_modules|\.cw|\.venv)\//.test(p))).toEqual(
-      [],
-    );
+    expect(
+      paths.filter(
+        (p) =>
+          /\.(ts|map)$/.test(p) ||
+          (/^(src|test|jobs|node_modules|\.cw|\.venv)\//.test(p) && !p.startsWith('src/web/assets/')),
+      ),
+    ).toEqual([]);
+    expect(paths).toEqual(expect.arrayContaining(['src/web/assets/app.css', 'src/web/assets/app.js']));
     // Every import of the build resolves inside the package or its declared dependencies.
     const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
@@ -281,7 +289,13 @@ describe('npm install --global --prefix <tmp> of the tarball', () => {
     expect(lstatSync(bin).isSymbolicLink()).toBe(true);
     expect(realpathSync(bin)).toBe(join(installed, 'dist', 'src', 'cli', 'main.js'));
     expect(statSync(bin).mode & 0o111).not.toBe(0);
-    for (const dir of ['src', 'test', 'jobs', '.cw', '.venv']) expect(existsSync(join(installed, dir))).toBe(false);
+    for (const dir of ['test', 'jobs', '.cw', '.venv']) expect(existsSync(join(installed, dir))).toBe(false);
+    // Of src/, only the dashboard's stylesheet and script (no TypeScript source).
+    const shipped = readdirSync(join(installed, 'src'), { recursive: true, encoding: 'utf8' }).filter((p) =>
+      statSync(join(installed, 'src', p)).isFile(),
+    );
+    expect(shipped.length).toBeGreaterThan(0);
+    expect(shipped.filter((p) => !/^web\/assets\/[a-z0-9-]+\.(css|js)$/.test(p.split(sep).join('/')))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
@@ -317,5 +331,16 @@ describe('npm install --global --prefix <tmp> of the tarball', () => {
 
     expect(res.stdout).toMatch(/\n[1-9]\d* passed, 0 failed\n$/);
     expect(res).toMatchObject({ code: 0, signal: null, stderr: '' });
+  });
+
+  it('the dashboard finds its stylesheet and script inside the installed package', async () => {
+    const mod = pathToFileURL(join(installed, 'dist/src/web/assets.js')).href;
+    const script = `const { Assets, assetsDir } = await import(${JSON.stringify(mod)}); const a = new Assets(); console.log(JSON.stringify({ dir: assetsDir(), css: a.url('app.css'), js: a.url('app.js') }));`;
+    const res = await exec(process.execPath, ['--input-type=module', '-e', script], tmp);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    const out = JSON.parse(res.stdout) as { dir: string; css: string; js: string };
+    expect(realpathSync(out.dir)).toBe(realpathSync(join(installed, 'src/web/assets')));
+    expect(out.css).toMatch(/^\/assets\/app\.[0-9a-f]{10}\.css$/);
+    expect(out.js).toMatch(/^\/assets\/app\.[0-9a-f]{10}\.js$/);
   });
 });

@@ -3,7 +3,7 @@
  * and provenance as stored, its explained risk score, its open findings and the remediation
  * actions on it. 404 when the current inventory does not hold it.
  */
-import { actionJson } from '../../remediation/action-json.js';
+import { credentialDetail } from '../credential-detail.js';
 import { authResponses, defineRoute } from '../route.js';
 import {
   actionSchema,
@@ -41,20 +41,10 @@ export default defineRoute({
       ...authResponses,
     },
   },
-  handle: async ({ deps: { app, views }, params }) => {
+  handle: async ({ deps, params }) => {
     const id = params.id!;
-    const credential = await app.scans.credential(id);
-    if (!credential) throw notFound(`no credential ${id} in the current inventory`);
-    const [score, findings, actions] = await Promise.all([
-      app.findings.credentialScore(id),
-      views.findings(),
-      views.actions(),
-    ]);
-    return {
-      credential,
-      score,
-      findings: (findings.byCredential.get(id) ?? []).filter((f) => f.state === 'open'),
-      actions: (actions.byCredential.get(id) ?? []).map(actionJson),
-    };
+    const detail = await credentialDetail(deps, id);
+    if (!detail) throw notFound(`no credential ${id} in the current inventory`);
+    return detail;
   },
 });

@@ -1,19 +1,11 @@
 /**
  * GET /api/v1/findings: every finding (all states unless `state` says), most severe first, then by
- * fingerprint; filtered by severity, state, policy (any of the policies reporting it), agent and
- * account (the finding's source; for findings stored before they carried one, their credential's).
+ * fingerprint; filtered by severity, state, policy, agent, account, kind and control, exactly as the
+ * dashboard's /findings (api/findings-filter.ts says what each means).
  */
-import type { Finding } from '../../model/finding.js';
+import { type FindingsFilter, matchesFinding, sourceResolver } from '../findings-filter.js';
 import { authResponses, defineRoute, listOf, page, paging } from '../route.js';
-import { accountMatches, filter, findingSchema, query } from '../schemas.js';
-
-interface FindingsFilter {
-  severity?: string;
-  state?: string;
-  policy?: string;
-  agent?: string;
-  account?: string;
-}
+import { filter, findingSchema, query } from '../schemas.js';
 
 export default defineRoute({
   method: 'GET',
@@ -29,6 +21,8 @@ export default defineRoute({
       policy: filter.policy,
       agent: filter.agent,
       account: filter.account,
+      kind: filter.kind,
+      control: filter.control,
       ...paging,
     }),
     response: { 200: listOf('findings, most severe first', findingSchema), ...authResponses },
@@ -36,19 +30,8 @@ export default defineRoute({
   handle: async ({ deps: { views }, query: raw }) => {
     const q = raw as FindingsFilter;
     const all = (await views.findings()).sorted;
-    let sourceOf = (f: Finding): string | null | undefined => f.source;
-    if (q.account && all.some((f) => f.source === undefined)) {
-      const inventory = (await views.inventory()).byId;
-      sourceOf = (f) => f.source ?? inventory.get(f.credentialId)?.source;
-    }
-    const matches = all.filter(
-      (f) =>
-        (!q.severity || f.severity === q.severity) &&
-        (!q.state || f.state === q.state) &&
-        (!q.policy || f.policy === q.policy || (f.policies ?? []).includes(q.policy)) &&
-        (!q.agent || f.agentId === q.agent) &&
-        (!q.account || accountMatches(sourceOf(f), q.account)),
-    );
+    const sourceOf = q.account ? await sourceResolver(views, all) : (f: { source?: string | null }) => f.source;
+    const matches = all.filter((f) => matchesFinding(f, q, sourceOf));
     return page(matches, raw);
   },
 });

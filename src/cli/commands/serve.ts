@@ -1,5 +1,6 @@
 /**
- * `credwarden serve [--listen host:port]`: the HTTP API (src/api/) over this process's App, until
+ * `credwarden serve [--listen host:port]`: the HTTP API (src/api/) and the dashboard (src/web/) over
+ * this process's App, printing the dashboard's URL, until
  * SIGINT or SIGTERM. The listen address is `api.listen` (127.0.0.1:8080 by default) unless
  * --listen names another; TLS when `api.tls` is configured. With no `api.tokens` and no
  * `api.oidc` nothing but the health routes could ever be used, so it refuses to start.
@@ -13,7 +14,7 @@ import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js'
 export function registerServe(program: Command, io: Io, exit: (code: number) => void): void {
   program
     .command('serve')
-    .description('run the HTTP API (inventory, findings, approvals, audit, metrics)')
+    .description('run the HTTP API and the dashboard (inventory, findings, approvals, audit, evidence, metrics)')
     .option('--listen <host:port>', 'the address to listen on (default: api.listen, 127.0.0.1:8080)')
     .action(async (cmd: { listen?: string }) => {
       const opts = program.opts<GlobalOptions>();
@@ -36,6 +37,8 @@ export function registerServe(program: Command, io: Io, exit: (code: number) => 
               const address = await listen(api, listenValue);
               app.log.info({ address, tls: Boolean(app.config.api.tls) }, 'api listening');
               io.err(`credwarden: API listening on ${address}`);
+              // The address a person opens: fastify names the bound one (127.0.0.1, or [::1]…).
+              io.out(`credwarden: dashboard at ${address}/ (sign in with an API token)`);
               const signal = await new Promise<NodeJS.Signals>((resolve) => {
                 process.once('SIGINT', resolve);
                 process.once('SIGTERM', resolve);
