@@ -6,16 +6,22 @@
  *     routes:                       # first match wins; `continue: true` keeps looking
  *       - { match: { teams: [payments] }, page: [pd], digest: [sec] }
  *       - { page: [pd], digest: [sec] }            # catch-all
- *     paging: [critical-privilege, privilege-drift, unregistered-admin]   # the defaults
+ *     paging: [critical-privilege, privilege-drift, unregistered-admin, runaway]   # the defaults
  *     inhibit: [{ parent: { detectors: [admin] }, child: { detectors: [privesc] }, equal: credential }]
  *     silences: [{ id, matchers: { agents: [bot] }, owner, reason, expires }]
+ *
+ * Paging classes (items.ts `pagingClass`): `critical-privilege` (a critical over-privilege finding
+ * on an active credential), `privilege-drift` (an agent credential gained an escalation-capable
+ * permission), `unregistered-admin` (an unregistered agent credential with admin power), `runaway`
+ * (a runaway-agent finding on an active credential: detector "runaway", i.e. credential-burst or
+ * agent-grant-surge). All are on by default; `paging` lists the ones that page.
  */
 import { z } from 'zod';
 import { SinkConfigSchema } from './sinks/config.js';
 
 const globs = z.array(z.string().min(1)).min(1);
 
-export const PAGING_CLASSES = ['critical-privilege', 'privilege-drift', 'unregistered-admin'] as const;
+export const PAGING_CLASSES = ['critical-privilege', 'privilege-drift', 'unregistered-admin', 'runaway'] as const;
 export type PagingClass = (typeof PAGING_CLASSES)[number];
 
 const Matcher = z.strictObject({

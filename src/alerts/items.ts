@@ -4,6 +4,8 @@
  * Only transitions alert: a finding that opens, re-opens, escalates or resolves (a finding still
  * open on a re-scan produces nothing). "Privilege drift" is a grants change on an agent credential
  * that adds an escalation-capable permission: the agent (or someone) widened its own power.
+ * "Runaway" is a finding of the runaway detector (credential-burst, agent-grant-surge) on an active
+ * credential: an agent minting credentials or gaining grants in bursts.
  */
 
 import type { Transition } from '../findings/transitions.js';
@@ -11,7 +13,7 @@ import type { DriftEvent } from '../inventory/drift.js';
 import type { Registry } from '../model/agent.js';
 import type { Credential } from '../model/credential.js';
 import { type AccountNames, principalInfo } from '../model/principal.js';
-import { PRIVILEGE_DETECTORS } from '../policy/detectors.js';
+import { PRIVILEGE_DETECTORS, RUNAWAY_DETECTORS } from '../policy/detectors.js';
 import type { Finding } from '../policy/model.js';
 import type { InventoryIndex } from '../policy/types.js';
 import { globMatch } from '../registry/glob.js';
@@ -238,5 +240,7 @@ export function pagingClass(item: AlertItem, f: Finding | undefined, c: Credenti
     (c?.status ?? 'active') === 'active'
   )
     return 'critical-privilege';
+  // Any severity: a burst or a surge is urgent because it is still growing, not because of one grant.
+  if (detectors.some((d) => RUNAWAY_DETECTORS.has(d)) && (c?.status ?? 'active') === 'active') return 'runaway';
   return null;
 }

@@ -29,6 +29,7 @@ import type { Credential } from '../model/credential.js';
 import type { AccountNames } from '../model/principal.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Finding, PolicyException, PolicySet } from '../policy/model.js';
+import { type PreviousScanView, previousFromDrift } from '../policy/runaway.js';
 import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
 import { computeOnce, fencedBy } from '../util/compute-once.js';
@@ -87,16 +88,33 @@ export class FindingsService {
     return j ? (JSON.parse(j) as Finding) : null;
   }
 
-  /** Pure what-if: the findings that would exist as of `now`, from the current inventory; nothing is stored. */
+  /**
+   * The scan before `scanId` as rules comparing scans see it (agent-grant-surge): rebuilt from the
+   * scan's drift over the inventory after it (policy/runaway.ts). Absent before its drift exists.
+   */
+  private async previousScan(
+    scanId: string | undefined,
+    credentials: readonly Credential[],
+  ): Promise<{ previous?: PreviousScanView }> {
+    const drift = scanId ? await this.d.scans.drift(scanId) : null;
+    return drift ? { previous: previousFromDrift(credentials, drift.events) } : {};
+  }
+
+  /**
+   * Pure what-if: the findings that would exist as of `now`, from the current inventory; nothing is
+   * stored. Rules comparing scans compare against the newest scan's drift, as its evaluation did.
+   */
   async preview(now: Date): Promise<{ result: TransitionResult; credentials: Credential[] }> {
     const credentials = await this.d.scans.currentInventory();
     const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
+    const [last] = await this.d.scans.recentIds(1);
     const hits = evaluatePolicies({
       credentials,
       policies: this.d.policies.policies,
       registry: this.d.registry,
       now,
       services: this.d.services,
+      ...(await this.previousScan(last, credentials)),
     });
     const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
     return {
@@ -185,6 +203,7 @@ export class FindingsService {
           registry: this.d.registry,
           now: at,
           services: this.d.services,
+          ...(await this.previousScan(scanId, credentials)),
         });
         const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
         const completePrefixes = await this.d.scans.completePrefixes(scanId);

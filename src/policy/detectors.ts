@@ -29,3 +29,6 @@ export const STALENESS_DETECTORS: ReadonlySet<string> = new Set([
   'never-expires',
   'inactive',
 ]);
+
+/** Runaway agents (policy/runaway.ts): credential bursts and grant surges. They page (alerts `runaway`). */
+export const RUNAWAY_DETECTORS: ReadonlySet<string> = new Set(['runaway']);

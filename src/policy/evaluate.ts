@@ -10,6 +10,7 @@ import { anyGlob, globMatch } from '../registry/glob.js';
 import { riskKeyOf } from './collapse.js';
 import type { Policy, ResourceSelector } from './model.js';
 import { getRuleType } from './rules/index.js';
+import type { PreviousScanView } from './runaway.js';
 import type { InventoryIndex, RuleContext, RuleHit, RuleServices, RuleType, Severity } from './types.js';
 
 export interface PolicyHit {
@@ -89,6 +90,8 @@ export interface EvaluateInput {
   registry: Registry;
   now: Date;
   services?: RuleServices;
+  /** The previous scan (RuleContext.previous); absent: rules comparing scans never hit. */
+  previous?: PreviousScanView;
 }
 
 /**
@@ -146,6 +149,7 @@ export class PolicyEvaluator {
       agent: (id) => (id === null ? undefined : agents.get(id)),
       inventory: buildInventoryIndex(input.inventory),
       services: input.services ?? {},
+      ...(input.previous ? { previous: input.previous } : {}),
     };
     this.all = input.policies.map((p) => {
       const rules = p.rules.map((r) => {

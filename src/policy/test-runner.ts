@@ -2,8 +2,10 @@
  * `policy test`: YAML test cases for policies, so security teams can unit-test them (as with
  * `opa test`). A test file (`*.test.yaml`) holds cases; each gives a time, credential fixtures
  * (partial records; the rest is filled with neutral defaults), optionally a registry, and the exact
- * set of findings (policy + credential) expected. Files are validated like policies: one located
- * error, exit 2.
+ * set of findings (policy + credential) expected. A case may also give `previous:`, the
+ * credentials of the scan before (same shape as `credentials`), for rules that compare two scans
+ * (agent-grant-surge); without it there is no previous scan. Files are validated like policies:
+ * one located error, exit 2.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import type { Credential } from '../model/credential.js';
 import { loadRegistryText } from '../registry/load.js';
 import { evaluatePolicies } from './evaluate.js';
 import type { PolicySet } from './model.js';
+import { previousFromCredentials } from './runaway.js';
 import type { RuleServices } from './types.js';
 
 const CredentialFixture = z.looseObject({
@@ -29,6 +32,8 @@ const Case = z.strictObject({
   now: z.iso.datetime({ offset: true }),
   registry: z.unknown().optional(),
   credentials: z.array(CredentialFixture).min(1),
+  /** The previous scan's credentials (may be empty: a scan that saw none). */
+  previous: z.array(CredentialFixture).optional(),
   expect: z.array(Expect),
 });
 const TestFile = z.strictObject({ tests: z.array(Case).min(1) });
@@ -117,6 +122,13 @@ export async function runPolicyTests(path: string, set: PolicySet, services: Rul
         registry,
         now: new Date(c.now),
         services,
+        ...(c.previous
+          ? {
+              previous: previousFromCredentials(
+                c.previous.map((r) => credentialFixture(r as Record<string, unknown>, c.now)),
+              ),
+            }
+          : {}),
       });
       const got = new Set(
         hits.map(

@@ -12,11 +12,12 @@ import type { z } from 'zod';
 import type { Agent, Registry } from '../model/agent.js';
 import type { Credential, CredentialKind } from '../model/credential.js';
 import type { RuleHit } from '../model/finding.js';
+import type { PreviousScanView } from './runaway.js';
 
 // The finding's nouns live in model/ (DESIGN: the nouns); re-exported for the rule plugins.
 export { type Evidence, type RuleHit, SEVERITIES, type Severity, severityRank } from '../model/finding.js';
 
-export type RuleCategory = 'staleness' | 'privilege' | 'scope' | 'hygiene';
+export type RuleCategory = 'staleness' | 'privilege' | 'scope' | 'hygiene' | 'runaway';
 
 /** Cross-credential facts some rules need (hygiene: shared credentials, two active keys). */
 export interface InventoryIndex {
@@ -34,6 +35,13 @@ export interface RuleContext {
   inventory: InventoryIndex;
   /** Shared analysers (privilege expansion caches); see src/privilege. */
   services: RuleServices;
+  /**
+   * The previous scan, for rules that compare two scans (agent-grant-surge): per group (agent, or
+   * principal without one; policy/runaway.ts), its granted actions then. Absent when there is no
+   * previous scan to compare with (a what-if preview with no scan, a policy test without
+   * `previous:`): such rules never hit.
+   */
+  previous?: PreviousScanView;
 }
 
 /** Filled in by the evaluator; rule types reach analysers only through this. */

@@ -39,7 +39,7 @@ describe('rule type registry', () => {
 
     it('should describe itself', () => {
       expect(rule.description.trim()).not.toBe('');
-      expect(['staleness', 'privilege', 'scope', 'hygiene']).toContain(rule.category);
+      expect(['staleness', 'privilege', 'scope', 'hygiene', 'runaway']).toContain(rule.category);
       expect(rule.needs.length).toBeGreaterThan(0);
       expect(typeof rule.evaluate).toBe('function');
       if (rule.kinds) expect(rule.kinds.length).toBeGreaterThan(0);

@@ -4,6 +4,7 @@
  */
 import type { RuleType } from '../types.js';
 import { ageSinceCreated } from './age-since-created.rule.js';
+import { agentGrantSurge } from './agent-grant-surge.rule.js';
 import { agentWithoutOwner } from './agent-without-owner.rule.js';
 import { awsAdmin } from './aws-admin.rule.js';
 import { awsAdminHeldByBoundary } from './aws-admin-held-by-boundary.rule.js';
@@ -18,6 +19,7 @@ import { awsRoleTrust } from './aws-role-trust.rule.js';
 import { awsServiceWildcard } from './aws-service-wildcard.rule.js';
 import { awsUnknownAction } from './aws-unknown-action.rule.js';
 import { awsUserDirectPolicy } from './aws-user-direct-policy.rule.js';
+import { credentialBurst } from './credential-burst.rule.js';
 import { expiresWithin } from './expires-within.rule.js';
 import { humanUse } from './human-use.rule.js';
 import { inactivePresent } from './inactive-present.rule.js';
@@ -90,3 +92,5 @@ registerRule(vaultSecretIdMinting);
 registerRule(vaultAuditSudo);
 registerRule(vaultDataReadUnconstrained);
 registerRule(scopeExcess);
+registerRule(credentialBurst);
+registerRule(agentGrantSurge);
