@@ -1,6 +1,7 @@
 /**
  * API read benchmark: `npm run bench:api`. A measurement; it fails only when the routes do not answer 2xx.
  *
+ * Steps 1-3 are vault-estate.ts, shared with bench:dashboard.
  * 1. Seeds N Vault tokens (--credentials, default 10,000) into the Vault double with a mix of
  *    policies the default packs find (path "*", sudo on sys/audit and auth/token/create, kv/*,
  *    secret-ID minting, periodic orphans, non-renewable tokens about to expire, narrow ones), half
@@ -20,55 +21,18 @@
  * Options: --credentials N, --duration S, --connections C, --log-level L, --json (one JSON line).
  * The Redis prefix, the double, the server and the temp dir are removed on exit and on Ctrl-C.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { createApi, listen } from '../../src/api/serve.js';
 import { hashToken } from '../../src/api/tokens.js';
-import { createLogger } from '../../src/logger.js';
-import { buildApp } from '../../src/main.js';
-import { scannerPolicy } from '../../test/fixtures/vault-estate.js';
-import { startVaultDouble, type TokenSpec, type VaultDouble } from '../../test/support/vault-double/index.js';
 import * as S from './support.js';
+import { buildEstate, LOG_LEVELS, type Release, runBench, serveChild, startServer } from './vault-estate.js';
 
 const B = 'api';
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const logLevel = S.argValue('log-level') ?? 'info';
-if (!LEVELS.includes(logLevel)) S.usage(B, `--log-level must be one of ${LEVELS.join(', ')}`);
+if (!LOG_LEVELS.includes(logLevel)) S.usage(B, `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
 const log = (m: string): void => void process.stderr.write(`bench:${B}: ${m}\n`);
-/** `fn` run at most once; later calls get the first call's promise. */
-const once = (fn: () => Promise<unknown>) => {
-  let p: Promise<unknown> | undefined;
-  return () => (p ??= fn());
-};
-
-// ------------------------------------------------------------------------------------------------
-// The server child: `--child <config>`. Reports its address and, on any message, its CPU time.
-
-type FromChild = { type: 'listening'; address: string } | { type: 'cpu'; micros: number };
-
-async function child(configPath: string): Promise<void> {
-  const app = await buildApp({ configPath, redisProfile: 'producer', defaultLogLevel: logLevel });
-  const api = await createApi(app, { perMinute: 1_000_000_000 });
-  const address = await listen(api, '127.0.0.1:0');
-  const stop = once(async () => {
-    await api.close().catch(() => undefined);
-    await app.close().catch(() => undefined);
-    process.exit(0);
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'disconnect'] as const) process.once(sig, () => void stop());
-  process.on('message', () => {
-    const u = process.cpuUsage();
-    process.send?.({ type: 'cpu', micros: u.user + u.system } satisfies FromChild);
-  });
-  process.send?.({ type: 'listening', address } satisfies FromChild);
-}
 
 // ------------------------------------------------------------------------------------------------
 // autocannon (CommonJS, no bundled types): the part of its programmatic API used here.
@@ -87,148 +51,22 @@ type CannonRequest = { method: string; path: string; headers: Record<string, str
 type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult> & { stop?: () => void };
 const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 
-// ------------------------------------------------------------------------------------------------
-// The estate.
-
-const POLICIES: Record<string, string> = {
-  'credwarden-scanner': scannerPolicy(),
-  agent: 'path "secret/data/agents/*" { capabilities = ["read"] }',
-  everything: 'path "*" { capabilities = ["create", "read", "update", "delete", "list"] }',
-  'sudo-ops': `path "sys/audit/*" { capabilities = ["update", "sudo"] }
-path "auth/token/create" { capabilities = ["update", "sudo"] }`,
-  'kv-all': 'path "kv/*" { capabilities = ["read", "list"] }',
-  minter: 'path "auth/approle/role/+/secret-id" { capabilities = ["update"] }',
-};
-/** The token mix: [share out of 20, label, what those tokens get]. Attribution is by `meta.agent`. */
-const MIX: [number, string, Omit<TokenSpec, 'meta' | 'displayName'>][] = [
-  [1, 'path "*"', { policies: ['everything'], ttl: '720h' }],
-  [1, 'sudo on sys/audit/* and auth/token/create', { policies: ['sudo-ops'], ttl: '720h' }],
-  [2, 'kv/* read', { policies: ['kv-all'], ttl: '720h' }],
-  [1, 'secret-ID minting', { policies: ['minter'], ttl: '720h' }],
-  [2, 'periodic orphan (never expires)', { policies: ['agent'], orphan: true, period: '24h' }],
-  [2, 'non-renewable, expires in 48 h', { policies: ['agent'], ttl: '48h', renewable: false }],
-  [11, 'narrow secret/data/agents/*', { policies: ['agent'], ttl: '720h' }],
-];
-const REGISTERED = 20;
-
-function seedDouble(double: VaultDouble, n: number): { scanner: string; mix: Record<string, number> } {
-  for (const [name, text] of Object.entries(POLICIES)) double.putPolicy('', name, text);
-  const scanner = double.createToken({ policies: ['credwarden-scanner'], displayName: 'credwarden', ttl: '768h' });
-  const slots = MIX.flatMap(([share, label, spec]) => Array.from({ length: share }, () => [label, spec] as const));
-  const mix: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const [label, spec] = slots[i % slots.length]!;
-    mix[label] = (mix[label] ?? 0) + 1;
-    double.createToken({ ...spec, displayName: `agent-${i}`, meta: { agent: `bench-agent-${i % (2 * REGISTERED)}` } });
-  }
-  return { scanner: scanner.token, mix };
-}
-
-const registry = {
-  agents: Array.from({ length: REGISTERED }, (_, k) => ({
-    id: `bench-agent-${k}`,
-    name: `Bench agent ${k}`,
-    ...(k % 5 === 4 ? {} : { owner: { team: `team-${k % 4}`, contact: `team-${k % 4}@example.com` } }),
-    version: '1.0.0',
-    environment: k % 2 === 0 ? 'prod' : 'staging',
-    scopes: { vault: [{ path: 'secret/data/agents/*', capabilities: ['read'] }] },
-    selectors: { vault: { meta: { agent: `bench-agent-${k}` } } },
-  })),
-  unregistered: { vault: { meta: ['agent'], displayNamePatterns: [], policyPatterns: [] } },
-};
-
-async function main(releases: (() => Promise<unknown>)[], setCannon: (c?: { stop?: () => void }) => void) {
+async function main(releases: Release[], setCannon: (c?: { stop?: () => void }) => void) {
   S.checkFlags(B, ['credentials', 'duration', 'connections', 'log-level', 'json']);
   const n = S.intArg(B, 'credentials', 10_000);
   const duration = S.intArg(B, 'duration', 10);
   const connections = S.intArg(B, 'connections', 10);
-  const redis = new Redis(S.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  releases.push(async () => redis.disconnect());
-  const prefix = S.randomPrefix('api');
-  const dir = await mkdtemp(join(tmpdir(), 'cwbench-api-'));
-  releases.push(() => rm(dir, { recursive: true, force: true }));
-  releases.push(async () => log(`deleted ${await S.deletePrefix(redis, prefix)} Redis keys under ${prefix}:`));
 
   // 1. The inventory: seed, scan, evaluate, plan (timed, not measured).
-  const double = await startVaultDouble();
-  const closeDouble = once(() => double.close());
-  releases.push(closeDouble);
-  const t0 = performance.now();
-  const seeded = seedDouble(double, n);
-  const seedMs = performance.now() - t0;
-  process.env.CW_BENCH_API_VAULT_TOKEN = seeded.scanner;
   const bearer = randomBytes(32).toString('base64url');
-  const config = {
-    redis: { url: S.REDIS_URL, prefix },
-    vault: [
-      {
-        name: 'bench',
-        address: double.address,
-        token: ['$', '{env:CW_BENCH_API_VAULT_TOKEN}'].join(''),
-        approleMounts: [],
-      },
-    ],
-    registry: 'agents.yaml',
-    audit: { file: 'audit.jsonl' },
-    api: { tokens: [{ subject: 'viewer', roles: ['viewer'], hash: await hashToken(bearer) }] },
-  };
-  const configPath = join(dir, 'credwarden.yaml');
-  await writeFile(join(dir, 'agents.yaml'), JSON.stringify(registry)); // JSON is YAML
-  await writeFile(configPath, JSON.stringify(config));
-  const app = await buildApp({ configPath, log: createLogger({ level: 'warn' }) });
-  const closeApp = once(() => app.close());
-  releases.push(closeApp);
-  app.remediation.setEnqueue(async () => {});
-  const scanId = `bench-api-${Date.now()}`;
-  const t1 = performance.now();
-  const units = app.orchestrator.units();
-  const scan = await app.orchestrator.runInProcess(scanId, 'bench', units, app.config.worker.discoverConcurrency);
-  const t2 = performance.now();
-  const evaluation = await app.findings.evaluateScan(scanId);
-  const plan = await app.remediation.planScan(scanId);
-  const t3 = performance.now();
-  const ids = (await app.scans.currentInventory()).map((c) => c.id);
-  const findings = (await app.findings.all()).length;
-  await closeApp();
-  await closeDouble();
-  const setup = { seed: +S.seconds(seedMs), scan: +S.seconds(t2 - t1), evaluate: +S.seconds(t3 - t2) };
-  log(
-    `seeded ${n} tokens in ${setup.seed} s; scan ${scan.status} (${ids.length} credentials) in ${setup.scan} s; ` +
-      `evaluation + planning ${setup.evaluate} s: ${findings} findings, ${plan.plans} remediation plans`,
-  );
-  if (scan.status !== 'complete' || ids.length < n || findings === 0 || evaluation.held)
-    throw new Error(`not the inventory the benchmark needs: scan ${scan.status}, ${ids.length} credentials`);
+  const tokens = [{ subject: 'viewer', roles: ['viewer'], hash: await hashToken(bearer) }];
+  const estate = await buildEstate({ bench: B, n, tokens, releases, log });
+  const { seeded, ids, plan, setup } = estate;
+  const findings = estate.findings.length;
 
   // 2. The server, in a child process.
-  const serverLog = join(dir, 'server.log');
-  const server: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', configPath, '--log-level', logLevel], {
-    stdio: ['ignore', 'ignore', openSync(serverLog, 'a'), 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  releases.push(async () => {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
-    const t = setTimeout(() => server.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
-  });
-  const tail = () => readFileSync(serverLog, 'utf8').trim().split('\n').slice(-10).join('\n');
-  const base = await new Promise<string>((resolve, reject) => {
-    server.on('message', (m: FromChild) => m.type === 'listening' && resolve(m.address));
-    void exited.then(() => reject(new Error(`the server exited before listening:\n${tail()}`)));
-  });
-  const serverCpu = () =>
-    new Promise<number>((resolve, reject) => {
-      const on = (m: FromChild) => {
-        if (m.type !== 'cpu') return;
-        server.off('message', on);
-        resolve(m.micros / 1e6);
-      };
-      server.on('message', on);
-      server.send('cpu');
-      setTimeout(() => reject(new Error('the server did not report its CPU time')), 5000).unref();
-    });
+  const script = fileURLToPath(import.meta.url);
+  const { base, pid, cpu: serverCpu } = await startServer({ ...estate, script, logLevel, releases });
 
   // 3. Check each route once, then drive it.
   const headers = { authorization: `Bearer ${bearer}` };
@@ -261,7 +99,7 @@ async function main(releases: (() => Promise<unknown>)[], setCannon: (c?: { stop
     if (!ok) throw new Error(`${r.name}: HTTP ${res.status}, not the expected body: ${text.slice(0, 300)}`);
   }
   const load = loadavg()[0]!.toFixed(2);
-  log(`server at ${base} (child pid ${server.pid}); 1-min load average ${load} on ${cpus().length} cores`);
+  log(`server at ${base} (child pid ${pid}); 1-min load average ${load} on ${cpus().length} cores`);
   const results = [];
   for (const r of routes) {
     let next = 0;
@@ -322,28 +160,15 @@ async function main(releases: (() => Promise<unknown>)[], setCannon: (c?: { stop
   return results.some((x) => x.non2xx > 0 || x.errors > 0) ? 1 : 0;
 }
 
-if (S.hasFlag('child')) await child(S.argValue('child') ?? '');
+if (S.hasFlag('child')) await serveChild(S.argValue('child') ?? '', logLevel);
 else {
-  const releases: (() => Promise<unknown>)[] = [];
   let cannon: { stop?: () => void } | undefined;
-  const cleanup = once(async () => {
-    cannon?.stop?.();
-    for (const r of releases.reverse()) await r().catch((err: Error) => log(`cleanup: ${err.message}`));
-  });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => {
-      log(`${sig}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  let code = 1;
-  try {
-    code = await main(releases, (c) => {
-      cannon = c;
-    });
-  } catch (err) {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  } finally {
-    await cleanup();
-  }
-  process.exit(code);
+  await runBench(
+    log,
+    (releases) =>
+      main(releases, (c) => {
+        cannon = c;
+      }),
+    () => cannon?.stop?.(),
+  );
 }

@@ -41,8 +41,13 @@ export async function createApi(app: App, opts: ApiOptions = {}): Promise<Api> {
       }
     : null;
   const authenticator = new Authenticator(new TokenVerifier(cfg.tokens), oidc, opts.authLimits ?? DEFAULT_AUTH_LIMITS);
+  const views = new ApiViews(app);
+  // Read the snapshots now, so the first request (a person's first page) does not wait for them.
+  void Promise.all([views.findings(), views.inventory(), views.actions(), views.scores()]).catch((err: unknown) =>
+    app.log.warn({ component: 'api', err: (err as Error).message }, 'warming the read snapshots failed'),
+  );
   const server = await buildServer(
-    { app, queues, metrics: new ApiMetrics({ app, queues }), views: new ApiViews(app) },
+    { app, queues, metrics: new ApiMetrics({ app, queues }), views },
     {
       authenticator,
       ...(opts.routes ? { routes: opts.routes } : {}),

@@ -5,14 +5,17 @@
  * Reading any of them in full costs one HVALS and a JSON.parse of the whole hash (about 200 ms
  * for 10,000 credentials and 14,000 findings): far too much per request. Every change to them is
  * an audit event's effect, so the audit chain's head seq is their version: a snapshot is served
- * while the head is where it was when the snapshot was read, and for at most `maxAgeMs` (the
- * few writes that are not audited, such as a credential's observedAt, are at most that stale).
- * One request per view reads Redis at a time; the others wait for it.
+ * while the head is where it was when the snapshot was read. Past `maxAgeMs` at the same head
+ * (only the few writes that are not audited, such as a credential's observedAt, can have moved)
+ * it is still served while a new one is read behind it, so no request waits for that refresh.
+ * After the head moves, requests wait for a read begun at the new head. One request per view
+ * reads Redis at a time; the others wait for it.
  */
 import type { App } from '../main.js';
 import type { ActionRecord } from '../model/action.js';
 import type { Credential } from '../model/credential.js';
 import { type Finding, severityRank } from '../model/finding.js';
+import type { CredentialScore } from '../policy/score.js';
 import { STATUS_SCAN_LIMIT } from '../remediation/status.js';
 
 export interface FindingsView {
@@ -26,6 +29,9 @@ export interface InventoryView {
   sorted: readonly Credential[];
   byId: ReadonlyMap<string, Credential>;
 }
+
+/** Every credential's explained risk score, by credential id (written by each evaluation). */
+export type ScoresView = ReadonlyMap<string, CredentialScore>;
 
 export interface ActionsView {
   /** Newest first (as RemediationService.list). */
@@ -47,10 +53,20 @@ class Snapshot<T> {
   async get(): Promise<T> {
     const seq = await this.seq();
     const v = this.value;
-    if (v && v.seq === seq && this.now() - v.at < this.maxAgeMs) return v.data;
+    if (v && v.seq === seq) {
+      if (this.now() - v.at < this.maxAgeMs) return v.data;
+      // The head has not moved, so only unaudited fields (an observedAt) can have: serve this
+      // snapshot and read a new one behind it, so no request waits for the periodic refresh.
+      if (this.loading?.seq !== seq) this.start(seq);
+      return v.data;
+    }
     // Join a read already under way only if it began at this head: one begun before a later
     // write could miss it.
     if (this.loading?.seq === seq) return this.loading.data;
+    return this.start(seq);
+  }
+
+  private start(seq: number): Promise<T> {
     const data = this.read(seq);
     const mine = { seq, data };
     this.loading = mine;
@@ -85,8 +101,9 @@ export class ApiViews {
   private readonly f: Snapshot<FindingsView>;
   private readonly i: Snapshot<InventoryView>;
   private readonly a: Snapshot<ActionsView>;
+  private readonly s: Snapshot<ScoresView>;
 
-  constructor(app: Pick<App, 'audit' | 'findings' | 'scans' | 'remediation'>, maxAgeMs = 5000, now = Date.now) {
+  constructor(app: Pick<App, 'audit' | 'findings' | 'scans' | 'remediation'>, maxAgeMs = 30_000, now = Date.now) {
     const seq = async () => (await app.audit.head()).seq;
     this.f = new Snapshot(
       async () => {
@@ -108,6 +125,7 @@ export class ApiViews {
       maxAgeMs,
       now,
     );
+    this.s = new Snapshot(() => app.findings.credentialScores(), seq, maxAgeMs, now);
     this.a = new Snapshot(
       async () => {
         const sorted = await app.remediation.list({}, STATUS_SCAN_LIMIT);
@@ -129,5 +147,10 @@ export class ApiViews {
 
   actions(): Promise<ActionsView> {
     return this.a.get();
+  }
+
+  /** The credential scores (one HGETALL of every credential's score: kept like the others). */
+  scores(): Promise<ScoresView> {
+    return this.s.get();
   }
 }

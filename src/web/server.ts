@@ -58,6 +58,10 @@ export async function registerDashboard(
   };
 
   await server.register(async (scope) => {
+    // Pages, not API: none of them belongs in /openapi.json.
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true } as typeof route.schema;
+    });
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 16 * 1024 },

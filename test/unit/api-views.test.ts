@@ -49,8 +49,12 @@ describe('ApiViews', () => {
     state.findings.push(f('d', 'high'));
     expect((await views.findings()).sorted).toHaveLength(4);
     expect(state.reads).toBe(2);
-    now = 4999 + 5000; // too old, even with the head unchanged
-    await views.findings();
+    now = 4999 + 5000; // too old, the head unchanged: served at once, a new read begun behind it
+    state.findings.push(f('e', 'low')); // an unaudited change
+    expect((await views.findings()).sorted).toHaveLength(4);
+    expect(state.reads).toBe(3);
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await views.findings()).sorted).toHaveLength(5);
     expect(state.reads).toBe(3);
   });
 

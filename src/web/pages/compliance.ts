@@ -34,6 +34,7 @@ import {
 import { framework } from '../../evidence/frameworks.js';
 import { keyIdOf, type SigningKey } from '../../evidence/signing.js';
 import type { App } from '../../main.js';
+import { HeadCache } from '../head-cache.js';
 import { href, html } from '../html.js';
 import { definePage, type Page, type PageCall } from '../page.js';
 import { keep } from '../ui.js';
@@ -75,14 +76,43 @@ function keyProblem(app: App): string | null {
   }
 }
 
-async function controlsOf(app: App, req: EvidenceRequest): Promise<ControlResult[]> {
-  const built = await buildEvidence(app, req, { key: pageKey() });
-  await built.cleanup();
-  return built.controls;
+/**
+ * Both of the page's results read the whole audit chain (about a second each for 200,000 events),
+ * so they are kept until the chain moves (head-cache.ts): the controls of a period for 5 minutes at
+ * most (an open finding's age counts against its SLA as time passes), the verification for one
+ * minute at most.
+ */
+const cacheOf = new WeakMap<App, HeadCache>();
+const cache = (app: App): HeadCache => {
+  const kept = cacheOf.get(app);
+  if (kept) return kept;
+  const c = new HeadCache();
+  cacheOf.set(app, c);
+  return c;
+};
+const CONTROLS_BUCKET_MS = 5 * 60_000;
+const VERIFY_BUCKET_MS = 60_000;
+
+async function controlsOf(app: App, req: EvidenceRequest, seq: number): Promise<ControlResult[]> {
+  const bucket = Math.floor(app.clock.now().getTime() / CONTROLS_BUCKET_MS);
+  const key = `controls|${req.framework}|${req.from.toISOString()}|${req.to.toISOString()}|${bucket}`;
+  return cache(app).get(key, seq, async () => {
+    const built = await buildEvidence(app, req, { key: pageKey() });
+    await built.cleanup();
+    return built.controls;
+  });
 }
 
-/** `credwarden audit verify` as GET /api/v1/audit/verify runs it. */
-async function verifyAudit(app: App): Promise<VerifyOutcome> {
+/**
+ * `credwarden audit verify` as GET /api/v1/audit/verify runs it, kept until the next audit event
+ * and for one minute at most: a copy edited in place (no new event) shows within that minute.
+ */
+function verifyAudit(app: App, seq: number): Promise<VerifyOutcome> {
+  const bucket = Math.floor(Date.now() / VERIFY_BUCKET_MS);
+  return cache(app).get(`verify|${bucket}`, seq, () => verifyNow(app));
+}
+
+async function verifyNow(app: App): Promise<VerifyOutcome> {
   const checks = await verifyCopies(app.audit, {
     file: app.config.audit.file,
     hmacKey: app.config.audit.hmacKey,
@@ -110,10 +140,11 @@ async function compliance({ deps: { app }, session, query, view }: PageCall) {
     if (!(err instanceof CwError)) throw err;
     problem = err.message;
   }
+  const seq = (await app.audit.head()).seq;
   let controls: ControlResult[] | null = null;
   if (req)
     try {
-      controls = await controlsOf(app, req);
+      controls = await controlsOf(app, req, seq);
     } catch (err) {
       if (!(err instanceof CwError)) throw err;
       problem = err.message;
@@ -124,7 +155,7 @@ async function compliance({ deps: { app }, session, query, view }: PageCall) {
     : missingKey
       ? html`<p class="notice error">The evidence pack cannot be downloaded: ${missingKey}.</p>`
       : downloadForm(p);
-  const verify = await verifyAudit(app);
+  const verify = await verifyAudit(app, seq);
   const body = html`<h1>Compliance</h1>
 ${periodForm(p)}
 <section aria-labelledby="controls-h">

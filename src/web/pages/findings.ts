@@ -26,7 +26,7 @@ const findingsPage = definePage({
   nav: 'findings',
   handle: async ({ deps, query, view: render }) => {
     const now = deps.app.clock.now().getTime();
-    const scores = scoreNumbers(await deps.app.findings.credentialScores());
+    const scores = scoreNumbers(await deps.views.scores());
     const v = await findingsView(deps.views, query, scores);
     const { offset, limit } = paging(query);
     // The shared link: the filter as applied, the sort and the page size as asked.
