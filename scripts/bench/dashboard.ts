@@ -30,6 +30,7 @@ import { gzipSync } from 'node:zlib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { hashToken } from '../../src/api/tokens.js';
 import { Assets } from '../../src/web/assets.js';
+import { CHROMIUM_ARGS } from '../../test/support/browser.js';
 import * as S from './support.js';
 import { buildEstate, LOG_LEVELS, type Release, runBench, serveChild, startServer } from './vault-estate.js';
 
@@ -38,16 +39,6 @@ const logLevel = S.argValue('log-level') ?? 'info';
 if (!LOG_LEVELS.includes(logLevel)) S.usage(B, `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
 const log = (m: string): void => void process.stderr.write(`bench:${B}: ${m}\n`);
 
-/** As test/support/browser.ts: quiet, offline, reproducible. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** A page that takes longer than this to load is a failure, not a number. */
 const LOAD_TIMEOUT_MS = 120_000;
 
@@ -159,7 +150,7 @@ async function main(releases: Release[], signal: AbortSignal): Promise<number> {
   const browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
