@@ -29,7 +29,7 @@ import type { Credential } from '../model/credential.js';
 import type { AccountNames } from '../model/principal.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Finding, PolicyException, PolicySet } from '../policy/model.js';
-import { type PreviousScanView, previousFromDrift } from '../policy/runaway.js';
+import { previousFromDrift } from '../policy/runaway.js';
 import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
 import { computeOnce, fencedBy } from '../util/compute-once.js';
@@ -89,15 +89,37 @@ export class FindingsService {
   }
 
   /**
-   * The scan before `scanId` as rules comparing scans see it (agent-grant-surge): rebuilt from the
-   * scan's drift over the inventory after it (policy/runaway.ts). Absent before its drift exists.
+   * The transitions an evaluation of `credentials` as of `at` makes against the stored findings.
+   * Rules comparing scans (agent-grant-surge) see the scan before `scanId`, rebuilt from its drift
+   * over the inventory after it (policy/runaway.ts); with no drift they see no previous scan.
    */
-  private async previousScan(
-    scanId: string | undefined,
+  private async transitionsOf(
     credentials: readonly Credential[],
-  ): Promise<{ previous?: PreviousScanView }> {
+    at: Date,
+    scanId: string | undefined,
+    completePrefixes: readonly string[],
+  ): Promise<{ result: TransitionResult; previous: Map<string, Finding> }> {
+    const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
     const drift = scanId ? await this.d.scans.drift(scanId) : null;
-    return drift ? { previous: previousFromDrift(credentials, drift.events) } : {};
+    const hits = evaluatePolicies({
+      credentials,
+      policies: this.d.policies.policies,
+      registry: this.d.registry,
+      now: at,
+      services: this.d.services,
+      ...(drift ? { previous: previousFromDrift(credentials, drift.events) } : {}),
+    });
+    const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
+    const result = computeTransitions({
+      previous,
+      hits,
+      exceptions: await this.exceptions(),
+      alreadyExpired: expired,
+      now: at,
+      completePrefixes,
+      ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
+    });
+    return { result, previous };
   }
 
   /**
@@ -106,29 +128,9 @@ export class FindingsService {
    */
   async preview(now: Date): Promise<{ result: TransitionResult; credentials: Credential[] }> {
     const credentials = await this.d.scans.currentInventory();
-    const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
     const [last] = await this.d.scans.recentIds(1);
-    const hits = evaluatePolicies({
-      credentials,
-      policies: this.d.policies.policies,
-      registry: this.d.registry,
-      now,
-      services: this.d.services,
-      ...(await this.previousScan(last, credentials)),
-    });
-    const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
-    return {
-      result: computeTransitions({
-        previous,
-        hits,
-        exceptions: await this.exceptions(),
-        alreadyExpired: expired,
-        now,
-        completePrefixes: [],
-        ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
-      }),
-      credentials,
-    };
+    const { result } = await this.transitionsOf(credentials, now, last, []);
+    return { result, credentials };
   }
 
   /**
@@ -196,26 +198,8 @@ export class FindingsService {
       evalKey,
       async () => {
         const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
-        const previous = new Map((await this.all()).map((f) => [f.fingerprint, f]));
-        const hits = evaluatePolicies({
-          credentials,
-          policies: this.d.policies.policies,
-          registry: this.d.registry,
-          now: at,
-          services: this.d.services,
-          ...(await this.previousScan(scanId, credentials)),
-        });
-        const expired = new Set(await this.d.redis.smembers(this.key('findings:expired-exceptions')));
         const completePrefixes = await this.d.scans.completePrefixes(scanId);
-        const result = computeTransitions({
-          previous,
-          hits,
-          exceptions: await this.exceptions(),
-          alreadyExpired: expired,
-          now: at,
-          completePrefixes,
-          ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
-        });
+        const { result, previous } = await this.transitionsOf(credentials, at, scanId, completePrefixes);
         const ids = new Set(credentials.map((c) => c.id));
         return {
           ...result,

@@ -5,8 +5,7 @@
  * holds, `breaks` names each break, `checks` has each check's result, `checkpoint` says which
  * checkpoint was checked (`checked: null` and a `note` when none).
  */
-import { checkpointSources } from '../../audit/checkpoint-verify.js';
-import { breaksOf, checkpointOf, verifyCopies } from '../../audit/verify-copies.js';
+import { verifyAppAudit } from '../audit-verify.js';
 import { authResponses, defineRoute, openObject } from '../route.js';
 import { query } from '../schemas.js';
 
@@ -42,13 +41,5 @@ export default defineRoute({
       ...authResponses,
     },
   },
-  handle: async ({ deps: { app } }) => {
-    const checks = await verifyCopies(app.audit, {
-      file: app.config.audit.file,
-      hmacKey: app.config.audit.hmacKey,
-      redisLabel: `redis ${app.config.redis.prefix}:audit`,
-      checkpoints: checkpointSources(app.config, app.checkpoints.publicKey ?? undefined),
-    });
-    return { ok: checks.every((c) => c.result.ok), breaks: breaksOf(checks), checks, checkpoint: checkpointOf(checks) };
-  },
+  handle: ({ deps: { app } }) => verifyAppAudit(app),
 });

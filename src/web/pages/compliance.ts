@@ -19,9 +19,8 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyAppAudit } from '../../api/audit-verify.js';
 import { can } from '../../api/roles.js';
-import { checkpointSources } from '../../audit/checkpoint-verify.js';
-import { breaksOf, checkpointOf, verifyCopies } from '../../audit/verify-copies.js';
 import { CwError } from '../../errors.js';
 import type { ControlResult } from '../../evidence/controls.js';
 import {
@@ -113,18 +112,8 @@ function verifyAudit(app: App, seq: number): Promise<VerifyOutcome> {
 }
 
 async function verifyNow(app: App): Promise<VerifyOutcome> {
-  const checks = await verifyCopies(app.audit, {
-    file: app.config.audit.file,
-    hmacKey: app.config.audit.hmacKey,
-    redisLabel: `redis ${app.config.redis.prefix}:audit`,
-    checkpoints: checkpointSources(app.config, app.checkpoints.publicKey ?? undefined),
-  });
-  return {
-    ok: checks.every((c) => c.result.ok),
-    breaks: breaksOf(checks),
-    checkpoint: checkpointOf(checks),
-    checked: checks.map((c) => c.where),
-  };
+  const { ok, breaks, checkpoint, checks } = await verifyAppAudit(app);
+  return { ok, breaks, checkpoint, checked: checks.map((c) => c.where) };
 }
 
 const periodText = (r: EvidenceRequest) => `${r.from.toISOString()} to ${r.to.toISOString()}`;
