@@ -7,6 +7,7 @@ import { type Processor, Worker } from 'bullmq';
 import { CwError, ErrorCodes } from '../src/errors.js';
 import { runExport } from '../src/export/run.js';
 import type { App } from '../src/main.js';
+import { createRedis } from '../src/queue/connection.js';
 import { alertQueueName, JobNames, QueueNames } from '../src/queue/names.js';
 import { bullPrefix, type Queues, redisErrorLog } from '../src/queue/runtime.js';
 import { untilSettled } from '../src/queue/settle.js';
@@ -14,6 +15,7 @@ import { checkpointProcessor } from './checkpoint.processor.js';
 import { decideProcessor } from './decide.processor.js';
 import { deliverProcessor } from './deliver.processor.js';
 import { discoverProcessor } from './discover.processor.js';
+import { drillProcessor } from './drill.processor.js';
 import { evaluateProcessor } from './evaluate.processor.js';
 import { exportProcessor } from './export.processor.js';
 import { finalizeProcessor } from './finalize.processor.js';
@@ -26,11 +28,14 @@ export interface Workers {
 }
 
 export function startWorkers(app: App, queues: Queues): Workers {
-  const connection = { url: app.config.redis.url, maxRetriesPerRequest: null };
+  // On a cluster BullMQ needs a client (it builds a Redis from options, never a Cluster): every
+  // Worker uses this one for its commands (BullMQ leaves a client it was given open: closed below)
+  // and a duplicate of it for its blocking fetch.
+  const shared = app.config.redis.cluster ? createRedis(app.config.redis, 'worker') : null;
+  const connection = shared ?? { url: app.config.redis.url, maxRetriesPerRequest: null };
   const w = app.config.worker;
   const base = {
     connection,
-    prefix: bullPrefix(app),
     // A killed worker's job goes back to wait after its lease lapses and the next stalled check.
     lockDuration: w.leaseSeconds * 1000,
     stalledInterval: w.stalledCheckSeconds * 1000,
@@ -97,9 +102,15 @@ export function startWorkers(app: App, queues: Queues): Workers {
       fn: exportProcessor((name, tick) => runExport(app, name, tick)) as Processor,
       concurrency: 1,
     },
+    [JobNames.drill]: {
+      queue: QueueNames.drill,
+      fn: drillProcessor(app, queues) as Processor,
+      concurrency: 1,
+    },
   };
   // Worker 'error' events (their connections, the blocking one included) log through one rate-limited reporter.
   const errors = redisErrorLog(app);
+  if (shared) errors.watch(shared, 'workers');
   // deliver runs on one queue per sink (below); every other job name needs its processor here.
   for (const name of Object.values(JobNames)) {
     if (name !== JobNames.deliver && !processors[name])
@@ -113,7 +124,7 @@ export function startWorkers(app: App, queues: Queues): Workers {
           throw new CwError(ErrorCodes.QUEUE, `queue ${p.queue} has no processor for job "${job.name}"`);
         return p.fn(job, token, signal);
       },
-      { ...base, concurrency: p.concurrency },
+      { ...base, prefix: bullPrefix(app, p.queue), concurrency: p.concurrency },
     );
     w.on('failed', (job, err) => app.log.error({ queue: p.queue, jobId: job?.id, err: err.message }, 'job failed'));
     errors.watch(w, `worker ${p.queue}`);
@@ -125,6 +136,7 @@ export function startWorkers(app: App, queues: Queues): Workers {
     // The per-sink rate limit: BullMQ limiters hold across every worker on the queue.
     const w = new Worker(queue, deliver, {
       ...base,
+      prefix: bullPrefix(app, queue),
       concurrency: 2,
       limiter: { max: s.rateLimit.max, duration: s.rateLimit.perSeconds * 1000 },
     });
@@ -135,28 +147,37 @@ export function startWorkers(app: App, queues: Queues): Workers {
   return {
     workers,
     async close(deadlineMs) {
-      // A connection still reconnecting after a Redis restart would make BullMQ's close hang (settle.ts).
-      await untilSettled(workers, Math.min(deadlineMs, 10_000));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((r) => {
-        timer = setTimeout(() => r('timeout'), deadlineMs);
-      });
-      const closed = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
-      const outcome = await Promise.race([closed, deadline]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
-        // BullMQ's close(true) returns the graceful close already in progress, which waits for the
-        // stuck job; so abort the jobs (processors pass the signal on to every SDK call), give them
-        // a moment to unwind, then drop the connections. Abandoned jobs are retried as stalled.
-        for (const w of workers) w.cancelAllJobs('shutdown deadline passed');
-        const unwound = await Promise.race([
-          closed.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
-        ]);
-        if (!unwound) await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
-        return { graceful: false };
+      try {
+        return await closeWorkers(workers, deadlineMs);
+      } finally {
+        shared?.disconnect();
       }
-      return { graceful: true };
     },
   };
+}
+
+/** Closes `workers` within `deadlineMs`; past it, aborts their jobs and drops their connections. */
+async function closeWorkers(workers: Worker[], deadlineMs: number): Promise<{ graceful: boolean }> {
+  // A connection still reconnecting after a Redis restart would make BullMQ's close hang (settle.ts).
+  await untilSettled(workers, Math.min(deadlineMs, 10_000));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), deadlineMs);
+  });
+  const closed = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
+  const outcome = await Promise.race([closed, deadline]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    // BullMQ's close(true) returns the graceful close already in progress, which waits for the
+    // stuck job; so abort the jobs (processors pass the signal on to every SDK call), give them
+    // a moment to unwind, then drop the connections. Abandoned jobs are retried as stalled.
+    for (const w of workers) w.cancelAllJobs('shutdown deadline passed');
+    const unwound = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
+    ]);
+    if (!unwound) await Promise.all(workers.map((w) => w.disconnect().catch(() => undefined)));
+    return { graceful: false };
+  }
+  return { graceful: true };
 }

@@ -10,7 +10,7 @@
  *
  * Replay one failing trial: the same --seed, --from its index, --trials 1.
  */
-import type { Redis as RedisClient } from 'ioredis';
+import type { RedisClient } from '../src/queue/connection.js';
 import type { AwsRecordingProxy } from '../test/support/aws-recording-proxy.js';
 import type { FaultHarness as Harness, PhaseSpec } from '../test/support/fault-harness.js';
 import type { MotoServer } from '../test/support/moto.js';
@@ -18,14 +18,13 @@ import { cliFlags } from './lib/flags.js';
 
 // Before the AWS SDK loads (the seeding helpers import it): credwarden's CI runs Node 20 on purpose.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const { Redis } = await import('ioredis');
 const { startAwsRecordingProxy } = await import('../test/support/aws-recording-proxy.js');
 const { ensureBuilt, FaultHarness, formatCalibration, formatSummary, formatTrial, PHASES } = await import(
   '../test/support/fault-harness.js'
 );
 const { remediationSetup } = await import('../test/support/fault-remediate.js');
 const { startMoto } = await import('../test/support/moto.js');
-const { REDIS_URL } = await import('../test/support/redis.js');
+const { openTestRedis } = await import('../test/support/redis.js');
 
 const { flag, intFlag, fail: failWith } = cliFlags('fault-remediate');
 // An explicit type, so a call narrows like a `never` function declaration.
@@ -62,7 +61,7 @@ try {
   ensureBuilt();
   moto = await startMoto();
   proxy = await startAwsRecordingProxy(moto.endpoint);
-  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis = openTestRedis();
   const m = moto;
   const setup = remediationSetup({
     proxy,

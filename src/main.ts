@@ -5,7 +5,6 @@
 
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { Redis } from 'ioredis';
 import { iamWritePortFrom } from './actions/aws-port.js';
 import { vaultWritePortFrom } from './actions/vault-port.js';
 import { AlertService } from './alerts/service.js';
@@ -17,6 +16,9 @@ import { JsonlMirror, RedisAuditLog } from './audit/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type LoadedConfig, loadConfig } from './config/load.js';
 import type { VaultClusterConfig } from './config/schema.js';
+import type { PlanterFor } from './drill/planter.js';
+import { drillPlanters } from './drill/ports.js';
+import { DrillStore } from './drill/store.js';
 import { CwError, ErrorCodes } from './errors.js';
 import { ExceptionStore } from './findings/exception-store.js';
 import { FindingsService } from './findings/service.js';
@@ -28,7 +30,8 @@ import { loadPolicies } from './policy/load.js';
 import type { PolicySet } from './policy/model.js';
 import { defaultPacksDir } from './policy/packs.js';
 import type { RuleServices } from './policy/types.js';
-import { type ConnectionProfile, connectRedis } from './queue/connection.js';
+import { type ConnectionProfile, connectRedis, type RedisClient } from './queue/connection.js';
+import { keyPrefix } from './queue/prefix.js';
 import { loadRegistry, resolveDeliveries } from './registry/load.js';
 import { remediationCredentialsFor } from './remediation/credentials.js';
 import { ActionExecutor } from './remediation/executor.js';
@@ -74,7 +77,8 @@ export interface App {
   exceptions: ExceptionStore;
   clock: Clock;
   log: Logger;
-  redis: Redis;
+  /** One Redis or a Redis Cluster (redis.cluster); every key is built on keyPrefix(config.redis). */
+  redis: RedisClient;
   audit: RedisAuditLog;
   /** Signed audit checkpoints (evidence.checkpoints): off without evidence.signingKey. */
   checkpoints: CheckpointService;
@@ -84,6 +88,10 @@ export interface App {
   remediation: RemediationService;
   executor: ActionExecutor;
   people: ActionPeople;
+  /** Drill records (drill/store.ts); running drills is drill/runner.ts. */
+  drills: DrillStore;
+  /** The planters drills use, over the drill's own credentials (drill/ports.ts). */
+  drillPlanters: PlanterFor;
   close(): Promise<void>;
 }
 
@@ -122,8 +130,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const checkpointConfig = checkpointSettings(config);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.log?.level ?? opts.defaultLogLevel ?? 'info' });
-  const redis = await connectRedis(config.redis.url, opts.redisProfile ?? 'producer');
-  const prefix = config.redis.prefix;
+  const redis = await connectRedis(config.redis, opts.redisProfile ?? 'producer');
+  // `P`, or `{P}` on a cluster: one hash tag for every key of credwarden's own (queue/prefix.ts).
+  const prefix = keyPrefix(config.redis);
   // Every process's append latencies, pooled in Redis for /metrics (audit/append-latency.ts).
   const appendLatency = new AppendLatencyRecorder(redis, {
     prefix,
@@ -176,7 +185,12 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const sinks = new Map(
     config.alerts.sinks.map((c) => [c.name, createSink(c, { approvalButtons: config.api.slack !== undefined })]),
   );
+  const drills = new DrillStore(redis, prefix);
   const alerts = new AlertService({
+    drills: {
+      plantedCredentials: () => drills.plantedCredentials(),
+      route: config.drills?.alerts ?? { page: [], digest: [] },
+    },
     sinks,
     redis,
     prefix,
@@ -260,6 +274,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     remediation,
     executor,
     people: new ActionPeople(remediation, executor.rotations),
+    drills,
+    drillPlanters: drillPlanters({
+      config,
+      policies,
+      clock,
+      awsSdk: opts.awsSdk ?? realAwsSdk(log),
+      vaultHttp: opts.vaultHttp ?? realVaultHttp,
+    }),
     async close() {
       pool?.destroy();
       remediationPool?.destroy();

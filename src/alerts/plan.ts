@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../policy/model.js';
 import { anyGlob } from '../registry/glob.js';
 import type { AlertRoute, AlertsConfig, InhibitRule, SilenceRule } from './config.js';
-import type { AlertItem, Notification } from './types.js';
+import type { AlertItem, DrillRoute, Notification } from './types.js';
 
 export interface PlanInput {
   scanId: string;
@@ -31,6 +31,8 @@ export interface PlanInput {
   /** Fingerprint → the sinks its trigger paged. */
   paged: ReadonlyMap<string, string[]>;
   alreadyExpiredSilences: ReadonlySet<string>;
+  /** Config `drills.alerts`, for items carrying a drill. */
+  drillRoute?: DrillRoute;
 }
 
 export interface PlanAudit {
@@ -138,6 +140,24 @@ export function routeFor(
   return { page: [...page], digest: [...digest] };
 }
 
+/**
+ * The route of an item, a drill's included: a drill's item pages only on the sinks
+ * `drills.alerts.page` lists, and goes to `drills.alerts.digest`, else to its own route's digest
+ * sinks, else to every sink that is not PagerDuty. So a drill never pages by default.
+ */
+export function itemRoute(
+  item: Pick<AlertItem, 'severity' | 'owner' | 'agentId' | 'environment' | 'policy' | 'policies' | 'drill'>,
+  routes: readonly AlertRoute[],
+  sinkTypes: ReadonlyMap<string, string>,
+  drillRoute: DrillRoute | undefined,
+): { page: string[]; digest: string[] } {
+  const route = routeFor(item, routes, sinkTypes);
+  if (!item.drill) return route;
+  const nonPaging = [...sinkTypes.keys()].filter((n) => sinkTypes.get(n) !== 'pagerduty');
+  const digest = drillRoute?.digest.length ? drillRoute.digest : route.digest.length ? route.digest : nonPaging;
+  return { page: [...(drillRoute?.page ?? [])], digest: [...digest] };
+}
+
 export function planAlerts(input: PlanInput): AlertPlan {
   const { config, now, scanId } = input;
   const audit: PlanAudit[] = [];
@@ -179,7 +199,7 @@ export function planAlerts(input: PlanInput): AlertPlan {
     // A drift resolve, or a merged finding's, matters only where its trigger paged; it is not digest material.
     if ((item.policy === 'privilege-drift' || item.transition === 'merged') && item.action === 'resolve' && !wasPaged)
       continue;
-    const route = routeFor(item, config.routes, input.sinkTypes);
+    const route = itemRoute(item, config.routes, input.sinkTypes, input.drillRoute);
     const cls = input.pageClass.get(item.id) ?? null;
     const pageSinks =
       item.action === 'resolve' ? (wasPaged ?? []) : cls && config.paging.includes(cls as never) ? route.page : [];

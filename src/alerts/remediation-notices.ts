@@ -28,22 +28,24 @@
  * is never sent twice (AlertService.deliver checks `P:alerts:delivered`).
  * Items carry ids, names and the executor's detail, never a secret value; sinks escape them.
  */
-import type { Redis } from 'ioredis';
+
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { ActionPlan, ActionRecord, ActionResult } from '../model/action.js';
 import { severityRank } from '../model/finding.js';
 import { type AccountNames, principalInfo } from '../model/principal.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { RemediationNotifier } from '../remediation/notify.js';
 import type { AlertsConfig } from './config.js';
-import { msgId, routeFor } from './plan.js';
+import { asDrillItem, type DrillAlerts, drillLabelled } from './drill-items.js';
+import { itemRoute, msgId } from './plan.js';
 import type { AlertItem, AlertTransition, Notification, RemediationNote } from './types.js';
 
 /** Queues delivery jobs for notifications (queue/deliveries.ts queueDeliveries over the sinks' queues). */
 export type EnqueueNotifications = (notifications: readonly Notification[]) => Promise<unknown>;
 
 export interface RemediationNoticeDeps {
-  redis: Redis;
+  redis: RedisClient;
   config: AlertsConfig;
   clock: Clock;
   /** The Redis key of a stored notification (AlertService's `P:alerts:n:<id>`). */
@@ -53,6 +55,8 @@ export interface RemediationNoticeDeps {
   ttlSeconds: number;
   accountNames?: AccountNames;
   enqueue?: EnqueueNotifications;
+  /** Drill credentials are labelled and routed as drills (service.ts DrillAlerts). */
+  drills?: DrillAlerts;
 }
 
 const TRANSITION: Record<ActionResult['outcome'], AlertTransition> = {
@@ -90,8 +94,11 @@ export class RemediationNotices implements RemediationNotifier {
   async actionSettled(record: ActionRecord): Promise<void> {
     const result = record.result;
     if (!result) return;
-    const item = actionItem(record.plan, result, record.attempt, this.d.config, this.d.accountNames);
-    const route = routeFor(item, this.d.config.routes, this.sinkTypes);
+    const item = await drillLabelled(
+      this.d.drills,
+      actionItem(record.plan, result, record.attempt, this.d.config, this.d.accountNames),
+    );
+    const route = itemRoute(item, this.d.config.routes, this.sinkTypes, this.d.drills?.route);
     const pageSinks = result.outcome === 'held' ? [] : route.page;
     const notes = this.notifications(item, pageSinks, route.digest, 'change', result.at, (sink) =>
       msgId('action', record.plan.id, String(record.attempt), sink),
@@ -120,8 +127,8 @@ export class RemediationNotices implements RemediationNotifier {
   async approvalRequested(record: ActionRecord): Promise<void> {
     const at = record.approvalRequestedAt;
     if (record.state !== 'awaiting-approval' || !at) return;
-    const item = approvalItem(record, at, this.d.config, this.d.accountNames);
-    const route = routeFor(item, this.d.config.routes, this.sinkTypes);
+    const item = await drillLabelled(this.d.drills, approvalItem(record, at, this.d.config, this.d.accountNames));
+    const route = itemRoute(item, this.d.config.routes, this.sinkTypes, this.d.drills?.route);
     const notes = this.notifications(item, route.page, route.digest, 'change', at, (sink) =>
       msgId('approval', record.plan.id, at, sink),
     );
@@ -132,8 +139,10 @@ export class RemediationNotices implements RemediationNotifier {
     if (plans.length === 0) return;
     const page = new Set<string>();
     const digest = new Set<string>();
+    const planted = (await this.d.drills?.plantedCredentials()) ?? new Map<string, string>();
     for (const p of plans) {
-      const route = routeFor(planItem(p, this.d.accountNames), this.d.config.routes, this.sinkTypes);
+      const item = asDrillItem(planItem(p, this.d.accountNames), planted.get(p.target.credentialId));
+      const route = itemRoute(item, this.d.config.routes, this.sinkTypes, this.d.drills?.route);
       for (const s of route.page) page.add(s);
       for (const s of route.digest) digest.add(s);
     }

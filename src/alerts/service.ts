@@ -12,7 +12,7 @@
  * an audit event, each with an idempotency key. The silences applied are config's plus the stored
  * ones (silence-store.ts, `P:silences`), read when a scan's plan is computed.
  */
-import type { Redis } from 'ioredis';
+
 import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import type { FindingsService } from '../findings/service.js';
@@ -20,8 +20,10 @@ import type { ScanService } from '../inventory/scan-service.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from '../model/agent.js';
 import type { AccountNames } from '../model/principal.js';
+import type { RedisClient } from '../queue/connection.js';
 import { computeOnce, firstWriterWins } from '../util/compute-once.js';
 import type { AlertsConfig, SilenceRule } from './config.js';
+import { asDrillItem, type DrillAlerts } from './drill-items.js';
 import { driftItems, findingItems, pagingClass } from './items.js';
 import { type AlertPlan, planAlerts } from './plan.js';
 import { RemediationNotices } from './remediation-notices.js';
@@ -41,7 +43,7 @@ export interface Delivery {
 }
 
 export interface AlertDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   config: AlertsConfig;
   scans: ScanService;
@@ -56,6 +58,8 @@ export interface AlertDeps {
   accountNames?: AccountNames;
   /** Config silences plus those created at runtime (silence-store.ts); absent: config's only. */
   silences?: { all(): Promise<SilenceRule[]> };
+  /** The credentials drills planted (drill/store.ts), and where drill items go (config `drills.alerts`). */
+  drills?: DrillAlerts;
 }
 
 const TTL_S = 30 * 86_400;
@@ -83,6 +87,7 @@ export class AlertService {
       notificationKey: (id) => this.key(`n:${id}`),
       pagedKey: this.key('paged'),
       ttlSeconds: TTL_S,
+      ...(this.d.drills ? { drills: this.d.drills } : {}),
       ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
     });
     return this.notices;
@@ -133,7 +138,10 @@ export class AlertService {
       runbookUrl: this.d.config.runbookUrl,
       ...(this.d.accountNames ? { accountNames: this.d.accountNames } : {}),
     };
-    const items = [...findingItems(transitions, findings, ctx), ...driftItems(drift, ctx)];
+    const planted = (await this.d.drills?.plantedCredentials()) ?? new Map<string, string>();
+    const items = [...findingItems(transitions, findings, ctx), ...driftItems(drift, ctx)].map((i) =>
+      asDrillItem(i, planted.get(i.credentialId)),
+    );
     const pageClass = new Map(
       items.map((i) => [
         i.id,
@@ -152,6 +160,7 @@ export class AlertService {
       sinkTypes: new Map(this.d.config.sinks.map((s) => [s.name, s.type])),
       paged: new Map(Object.entries(pagedRaw).map(([fp, j]) => [fp, JSON.parse(j) as string[]])),
       alreadyExpiredSilences: new Set(await this.d.redis.smembers(this.key('silences-expired'))),
+      ...(this.d.drills ? { drillRoute: this.d.drills.route } : {}),
     });
   }
 

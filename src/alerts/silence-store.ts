@@ -7,14 +7,15 @@
  * Redis keys (prefix P):
  *   P:silences                      hash    silence id → stored silence JSON (lifted and expired ones kept)
  */
-import type { Redis } from 'ioredis';
+
 import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
+import type { RedisClient } from '../queue/connection.js';
 import { type ListedRule, RuntimeRules, type StoredRule } from '../util/runtime-rules.js';
 import { type SilenceRule, SilenceSchema } from './config.js';
 
 export interface SilenceStoreDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   audit: AuditAppender;
   clock: Clock;

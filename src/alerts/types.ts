@@ -85,6 +85,17 @@ export interface AlertItem {
   at: string;
   /** Present on remediation items only. */
   remediation?: RemediationNote;
+  /**
+   * The drill that planted this credential (drill/store.ts `P:drill:creds`, written only by
+   * credwarden, never read from a tag): the item is a drill's, routed as config `drills.alerts` says.
+   */
+  drill?: string;
+}
+
+/** Where a drill's items go: listed sinks, or (both empty) the item's digest sinks, never a page. */
+export interface DrillRoute {
+  page: string[];
+  digest: string[];
 }
 
 /** change: context for on-call that notifies no one (a PagerDuty Change Event), one item. */

@@ -6,12 +6,13 @@
 import { checkpointSources } from '../audit/checkpoint-verify.js';
 import { breaksOf, checkpointOf, verifyCopies } from '../audit/verify-copies.js';
 import type { App } from '../main.js';
+import { keyPrefix } from '../queue/prefix.js';
 
 export async function verifyAppAudit(app: App) {
   const checks = await verifyCopies(app.audit, {
     file: app.config.audit.file,
     hmacKey: app.config.audit.hmacKey,
-    redisLabel: `redis ${app.config.redis.prefix}:audit`,
+    redisLabel: `redis ${keyPrefix(app.config.redis)}:audit`,
     checkpoints: checkpointSources(app.config, app.checkpoints.publicKey ?? undefined),
   });
   return { ok: checks.every((c) => c.result.ok), breaks: breaksOf(checks), checks, checkpoint: checkpointOf(checks) };

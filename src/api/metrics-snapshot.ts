@@ -11,6 +11,7 @@ import type { ScanStatus } from '../inventory/summary.js';
 import type { App } from '../main.js';
 import { ACTION_STATES, type ActionState } from '../model/action.js';
 import { SEVERITIES, type Severity } from '../model/finding.js';
+import { keyPrefix } from '../queue/prefix.js';
 import type { Queues } from '../queue/runtime.js';
 
 /** The parts of an App the metrics read. */
@@ -118,7 +119,7 @@ export async function readSnapshot(app: MetricsApp, queues: Queues, tally: ScanT
     actionCounts(app),
     queueCounts(queues),
     app.remediation.controls.pauseState(),
-    readAppendLatency(app.redis, app.config.redis.prefix),
+    readAppendLatency(app.redis, keyPrefix(app.config.redis)),
   ]);
   return {
     ...scans,

@@ -2,7 +2,7 @@
  * API roles and what each may do. One table, read by every route: a route names the permission
  * it needs, never a role.
  *
- * - viewer: reads posture (inventory, credentials, findings, agents, scans, actions).
+ * - viewer: reads posture (inventory, credentials, findings, agents, scans, actions, drills).
  * - auditor: viewer's reads, plus the audit log and evidence.
  * - oncall: viewer's reads, plus approving and denying actions, silences, pausing remediation.
  * - admin: everything, including exceptions, rollback and starting scans.

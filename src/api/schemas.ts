@@ -9,6 +9,8 @@
  */
 import { actionNames } from '../actions/index.js';
 import { AUDIT_EVENT_TYPES } from '../audit/event-types.js';
+import { DRILL_SCENARIOS } from '../drill/config.js';
+import { DRILL_STAGES } from '../drill/store.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { ACTION_STATES } from '../model/action.js';
 import { CREDENTIAL_KINDS, SOURCE_TYPES } from '../model/credential.js';
@@ -124,3 +126,31 @@ export const query = (properties: Record<string, unknown> = {}) => ({
 export const notFoundResponse = (what: string) => ({ description: `no such ${what}`, ...errorBody });
 
 export const notFound = (message: string): CwError => new CwError(ErrorCodes.NOT_FOUND, message);
+
+const ms = (description: string) => ({ type: 'number', minimum: 0, description: `${description}, ms from riskAt` });
+
+export const drillSchema = openObject(
+  'A drill (drill/store.ts DrillRecord): what it planted where, the stage it reached, each measured time, how it ended and what its cleanup removed',
+  {
+    id: { type: 'string' },
+    scenario: { type: 'string', enum: [...DRILL_SCENARIOS] },
+    trigger: { type: 'string', enum: ['cli', 'schedule', 'api'] },
+    by: { type: 'string', description: 'who or what started it' },
+    target: openObject('where it may plant: `sourceType` and the account id or `<cluster>/<namespace>`'),
+    startedAt: { type: 'string' },
+    deadlineAt: { type: 'string' },
+    finishedAt: nullableText('null while running'),
+    status: { type: 'string', enum: ['running', 'passed', 'failed'] },
+    stage: { type: 'string', enum: [...DRILL_STAGES], description: 'the furthest stage reached' },
+    reason: nullableText('why it failed'),
+    planted: { type: 'array', items: openObject('one resource it created: kind, id, source, credentialId') },
+    riskAt: nullableText('when the risky state existed: the times are measured from here'),
+    times: openObject('time to detect, alert, remediate or approval', {
+      detectMs: ms('time to detect'),
+      alertMs: ms('time to alert'),
+      remediateMs: ms('time to remediate'),
+      approvalMs: ms('time to the approval request'),
+    }),
+    cleanup: nullableRecord('what its cleanup removed, found already gone, or failed to remove (with the error)'),
+  },
+);

@@ -20,6 +20,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ErrorCodes } from '../errors.js';
+import { keyPrefix } from '../queue/prefix.js';
 import type { Page } from '../web/page.js';
 import { pages as allPages } from '../web/pages/index.js';
 import { registerDashboard } from '../web/server.js';
@@ -125,7 +126,9 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<F
     max: opts.perMinute ?? 600,
     timeWindow: 60_000,
     keyGenerator: (req) => (req.caller ? `subject:${req.caller.subject}` : `address:${req.ip}`),
-    ...(opts.sharedRateLimit === false ? {} : { redis: app.redis, nameSpace: `${app.config.redis.prefix}:ratelimit:` }),
+    ...(opts.sharedRateLimit === false
+      ? {}
+      : { redis: app.redis, nameSpace: `${keyPrefix(app.config.redis)}:ratelimit:` }),
     // A Redis blip must not take the API down with it; /readyz reports Redis.
     skipOnError: true,
     // The dashboard's hashed assets are static and cached for a year: not worth a counter each.

@@ -10,7 +10,7 @@
  *                                  `count`. Only ever incremented (HINCRBY/HINCRBYFLOAT, one MULTI
  *                                  per flush, so `count` always equals the buckets' total).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/connection.js';
 
 /** Upper bounds in seconds: one fsync'd group commit is milliseconds; an append gives up at 10 s. */
 export const AUDIT_APPEND_BUCKETS: readonly number[] = [
@@ -51,7 +51,7 @@ export class AppendLatencyRecorder {
   private closed = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: AppendLatencyOptions,
   ) {
     this.key = appendLatencyKey(opts.prefix);
@@ -133,7 +133,7 @@ export class AppendLatencyRecorder {
 }
 
 /** Reads the shared histogram; fields it does not recognise are ignored. */
-export async function readAppendLatency(redis: Redis, prefix: string): Promise<AppendLatencySnapshot> {
+export async function readAppendLatency(redis: RedisClient, prefix: string): Promise<AppendLatencySnapshot> {
   const h = await redis.hgetall(appendLatencyKey(prefix));
   const buckets: { le: number; count: number }[] = [];
   for (const [field, value] of Object.entries(h)) {

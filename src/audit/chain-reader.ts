@@ -3,8 +3,9 @@
  * chain's identity, events by seq (parsed, or with their stored canonical text), a streaming
  * iteration, and verification up to the head read at the start.
  */
-import type { Redis } from 'ioredis';
+
 import { CwError, ErrorCodes } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 import { wrap } from './append-script.js';
 import { type AuditEvent, type AuditHead, type AuditReader, GENESIS_HASH, parseEvent } from './event.js';
 import { type VerifyResult, verifyChainAsync } from './verify.js';
@@ -18,7 +19,7 @@ export class ChainReader implements AuditReader {
   readonly headKey: string;
 
   constructor(
-    protected readonly redis: Redis,
+    protected readonly redis: RedisClient,
     prefix: string,
     protected readonly hmacKey: string | undefined,
   ) {

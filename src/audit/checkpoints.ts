@@ -22,7 +22,6 @@
  * Without `evidence.signingKey` nothing is done (said once, at info).
  */
 import { dirname, resolve, sep } from 'node:path';
-import type { Redis } from 'ioredis';
 import { signStandardWebhook } from '../alerts/sign.js';
 import type { WebhookSinkConfig } from '../alerts/sinks/config.js';
 import { postJson } from '../alerts/sinks/http.js';
@@ -31,6 +30,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { loadSigningKey, type SigningKey } from '../evidence/signing.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { AuditAppender } from './appender.js';
 import {
   appendCheckpointLine,
@@ -50,7 +50,7 @@ export type CheckpointSink =
 
 export interface CheckpointServiceOptions {
   audit: Pick<RedisAuditLog, 'head' | 'chainId' | 'read'> & Pick<AuditAppender, 'record'>;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   clock: Clock;
   log: Logger;

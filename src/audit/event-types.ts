@@ -55,6 +55,13 @@ export const AUDIT_EVENT_TYPES = {
     'an evidence pack was built and handed out: who asked, the framework, the period, the audit range it covers and its sha256',
   'export.written':
     'a scheduled findings export was written: its name, format, record count and target (a file, or a webhook sink by name)',
+  'drill.started': 'a drill began: its scenario, the one place it may plant, its deadline, who or what started it',
+  'drill.plant-intent': 'a drill is about to create a synthetic credential: its exact names (no intent, no plant)',
+  'drill.planted': 'a drill created its synthetic credentials: their exact ids',
+  'drill.stage':
+    'a drill saw the pipeline reach a stage (detected, alerted, remediated, approval requested) and how long it took',
+  'drill.finished': 'a drill passed or failed: the stage it reached, every measured time, and why it failed',
+  'drill.cleaned': 'a drill removed what it planted: each resource removed, already gone or failed to remove',
   ...rotationEvents(),
 } as const;
 

@@ -17,8 +17,8 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Redis } from 'ioredis';
 import { CwError, ErrorCodes } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 import { Lease } from '../util/lease.js';
 import {
   type AuditEvent,
@@ -65,7 +65,7 @@ export class JsonlMirror implements AuditMirror {
   private waiting: Promise<number> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     opts: JsonlMirrorOptions,
   ) {
     this.path = resolve(opts.path);

@@ -28,9 +28,9 @@
  * sync catches the mirror up. The mirror's fsync is pipelined one batch deep behind Redis.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 
 export { AuditMirrorError } from './batch.js';
 
@@ -97,7 +97,7 @@ export class RedisAuditLog extends ChainReader implements AuditAppender {
   private readonly recent = new RecentEntries();
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: RedisAuditLogOptions,
   ) {
     if (opts.hmacKey === '') throw new CwError(ErrorCodes.CONFIG, 'audit hmacKey is empty');

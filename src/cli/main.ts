@@ -8,6 +8,7 @@ import { registerActions } from './commands/actions.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerApi } from './commands/api.js';
 import { registerAudit } from './commands/audit.js';
+import { registerDrill } from './commands/drill.js';
 import { registerEvaluation } from './commands/evaluation.js';
 import { registerEvidence } from './commands/evidence.js';
 import { registerFindings } from './commands/findings.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: Io, exit: (code: number) => void): Command {
   registerApi(program, io, exit);
   registerServe(program, io, exit);
   registerEvidence(program, io, exit);
+  registerDrill(program, io, exit);
   return program;
 }
 

@@ -66,21 +66,33 @@ function fromSource(src: YamlSource, env: NodeJS.ProcessEnv): LoadedConfig {
         `must be a path to the key file or an ${ENV_REF_FORM} reference; a private key is never written into config files`,
       ),
     );
-  const REDIS_URL = ['redis', 'url'];
-  const rawRedisUrl = getIn(src.value, REDIS_URL);
-  const rawProblem = typeof rawRedisUrl === 'string' ? rawRedisUrlProblem(rawRedisUrl) : null;
-  if (rawProblem) throw new CwError(CODE, located(src, REDIS_URL, rawProblem));
+  // `redis.url` and every `redis.nodes` entry (cluster seeds) follow the same URL and secret rules.
+  const nodes = getIn(src.value, ['redis', 'nodes']);
+  const urlPaths: (string | number)[][] = [
+    ['redis', 'url'],
+    ...(Array.isArray(nodes) ? nodes.map((_n, i) => ['redis', 'nodes', i]) : []),
+  ];
+  const rawUrls = urlPaths.map((path) => ({ path, raw: getIn(src.value, path) }));
+  for (const { path, raw } of rawUrls) {
+    const rawProblem = typeof raw === 'string' ? rawRedisUrlProblem(raw) : null;
+    if (rawProblem) throw new CwError(CODE, located(src, path, rawProblem));
+  }
   const { value, missing } = resolveEnvRefs(src.value, env);
   const first = missing[0];
   if (first) {
     throw new CwError(CODE, located(src, first.path, `environment variable ${first.name} is not set`));
   }
-  const redis = (value as { redis?: unknown }).redis;
-  if (typeof rawRedisUrl === 'string' && redis && typeof redis === 'object')
-    (redis as { url: string }).url = resolveRedisUrl(rawRedisUrl, env);
+  for (const { path, raw } of rawUrls) {
+    const parent = getIn(value, path.slice(0, -1));
+    if (typeof raw === 'string' && parent && typeof parent === 'object')
+      (parent as Record<string | number, unknown>)[path.at(-1)!] = resolveRedisUrl(raw, env);
+  }
   const config = validate({ ...src, value }, ConfigSchema, CODE);
-  const resolvedProblem = resolvedRedisUrlProblem(config.redis.url);
-  if (resolvedProblem) throw new CwError(CODE, located(src, REDIS_URL, resolvedProblem));
+  for (const path of urlPaths) {
+    const resolved = getIn(config, path);
+    const resolvedProblem = typeof resolved === 'string' ? resolvedRedisUrlProblem(resolved) : null;
+    if (resolvedProblem) throw new CwError(CODE, located(src, path, resolvedProblem));
+  }
   const configFile = resolve(src.file);
   const baseDir = dirname(configFile);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

@@ -4,6 +4,7 @@
  * (`${env:REDIS_URL}`). The variable holds the password as is: references in the user-info part
  * are percent-encoded into the URL, so a password with `@`, `/` or `:` still parses, and the
  * `//***@` masking in error messages always covers it. No message here ever echoes the URL.
+ * The same rules hold for every `redis.nodes` entry (a cluster's extra seed nodes).
  */
 import { REF, WHOLE_REF } from './env-refs.js';
 

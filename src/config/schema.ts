@@ -6,6 +6,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { AlertsSchema } from '../alerts/config.js';
 import { ApiSchema } from '../api/config.js';
+import { DrillScheduleSchema, DrillsSchema, SCENARIO_TARGET } from '../drill/config.js';
 import { EvidenceSchema } from '../evidence/config.js';
 import { RemediationSchema } from '../remediation/config.js';
 
@@ -82,7 +83,7 @@ export const VaultClusterSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).default(16),
 });
 
-export const ConfigSchema = z.strictObject({
+const ConfigBase = z.strictObject({
   redis: z
     .strictObject({
       url: url.default('redis://127.0.0.1:6379'),
@@ -90,14 +91,28 @@ export const ConfigSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
         .default('credwarden'),
+      /** A Redis Cluster: `url` is one seed node, `nodes` more; keys get hash tags (queue/prefix.ts). */
+      cluster: z.boolean().default(false),
+      nodes: z
+        .array(z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// or rediss:// URL'))
+        .min(1)
+        .optional(),
     })
-    .default({ url: 'redis://127.0.0.1:6379', prefix: 'credwarden' }),
+    .refine((r) => r.cluster || !r.nodes, {
+      message: 'needs cluster: true (seed nodes are for a Redis Cluster)',
+      path: ['nodes'],
+    })
+    .default({ url: 'redis://127.0.0.1:6379', prefix: 'credwarden', cluster: false }),
   aws: AwsSchema.optional(),
   vault: z.array(VaultClusterSchema).default([]),
   registry: z.string().default('agents.yaml'),
   /** Policy files or directories; absent: the default packs shipped with credwarden. */
   policies: z.array(z.string()).min(1).optional(),
-  schedules: z.strictObject({ discover: cron.default('*/15 * * * *') }).default({ discover: '*/15 * * * *' }),
+  schedules: z
+    .strictObject({ discover: cron.default('*/15 * * * *'), drills: DrillScheduleSchema.default([]) })
+    .prefault({}),
+  /** Where drills may plant (drill/config.ts); absent: `drill run` refuses, naming this key. */
+  drills: DrillsSchema.optional(),
   scan: z
     .strictObject({
       /** After this, units that have not reported are marked timed out and the scan is finalized as partial. */
@@ -150,7 +165,52 @@ export const ConfigSchema = z.strictObject({
   evidence: EvidenceSchema.prefault({}),
 });
 
+export const ConfigSchema = ConfigBase.superRefine(drillProblems);
+
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** `drills` names places and sinks that must exist elsewhere in the config. */
+function drillProblems(c: z.infer<typeof ConfigBase>, ctx: z.RefinementCtx): void {
+  const d = c.drills;
+  if (d?.aws && !(c.aws?.accounts ?? []).some((a) => a.id === d.aws!.account))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['drills', 'aws', 'account'],
+      message: `${d.aws.account} is not in aws.accounts`,
+    });
+  if (d?.vault && !c.vault.some((v) => v.name === d.vault!.cluster))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['drills', 'vault', 'cluster'],
+      message: `no vault cluster named "${d.vault.cluster}"`,
+    });
+  const sinks = new Set(c.alerts.sinks.map((s) => s.name));
+  for (const key of ['page', 'digest'] as const)
+    (d?.alerts[key] ?? []).forEach((n, i) => {
+      if (!sinks.has(n))
+        ctx.addIssue({ code: 'custom', path: ['drills', 'alerts', key, i], message: `no sink named "${n}"` });
+    });
+  c.schedules.drills.forEach((s, i) => {
+    if (c.schedules.drills.findIndex((x) => x.scenario === s.scenario) < i)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedules', 'drills', i, 'scenario'],
+        message: `${s.scenario} is scheduled twice`,
+      });
+    if (!d)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedules', 'drills', i],
+        message: 'needs a drills section naming where drills plant',
+      });
+    else if (!d[SCENARIO_TARGET[s.scenario]])
+      ctx.addIssue({
+        code: 'custom',
+        path: ['schedules', 'drills', i, 'scenario'],
+        message: `${s.scenario} plants in ${SCENARIO_TARGET[s.scenario]}: needs drills.${SCENARIO_TARGET[s.scenario]}`,
+      });
+  });
+}
 export type AwsConfig = z.infer<typeof AwsSchema>;
 export type AwsAccountConfig = z.infer<typeof AwsAccountSchema>;
 export type VaultClusterConfig = z.infer<typeof VaultClusterSchema>;
@@ -170,6 +230,10 @@ export const SECRET_KEY_PATHS: ReadonlyArray<(value: unknown) => (string | numbe
       : [];
   },
   () => [['audit', 'hmacKey']],
+  (v) => {
+    const vault = (v as { drills?: { vault?: Record<string, unknown> } }).drills?.vault;
+    return vault && 'token' in vault ? [['drills', 'vault', 'token']] : [];
+  },
   () => [['api', 'slack', 'signingSecret']],
   (v) => {
     const sinks = (v as { alerts?: { sinks?: Record<string, unknown>[] } }).alerts?.sinks;

@@ -4,7 +4,7 @@
  * - every event is verified as it is read (ChainVerifier: content hash, link, seq, the head):
  *   no evidence is made from a broken chain;
  * - events recorded at or before `to` are folded into the population, findings, exceptions,
- *   actions and coverage (collect-*.ts); later ones only into the population's "first seen after
+ *   actions, coverage and drills (collect-*.ts); later ones only into the population's "first seen after
  *   the period" and the proof;
  * - the slice, the stored text of every event from the first one recorded in [from, to] to the
  *   last one, is streamed to `<dir>/audit/slice.jsonl` (one per line), cut back at the end to the
@@ -28,6 +28,7 @@ import { CwError, ErrorCodes } from '../errors.js';
 import type { PolicyException } from '../policy/model.js';
 import { ActionsFold } from './collect-actions.js';
 import { type ConfiguredUnit, CoverageFold } from './collect-coverage.js';
+import { DrillsFold } from './collect-drills.js';
 import { ExceptionsFold, FindingsFold } from './collect-findings.js';
 import { type InventoryFacts, PopulationFold } from './collect-population.js';
 import type { FrameworkId } from './frameworks.js';
@@ -95,6 +96,7 @@ export async function collect(deps: CollectDeps, req: CollectRequest, dir: strin
   const findings = new FindingsFold(fromMs, exceptions);
   const actions = new ActionsFold(fromMs, deps.approvers);
   const coverage = new CoverageFold(fromMs, toMs);
+  const drills = new DrillsFold(fromMs, toMs);
   let started = false;
   let fromSeq = 0;
   let toSeq = 0;
@@ -138,6 +140,7 @@ export async function collect(deps: CollectDeps, req: CollectRequest, dir: strin
         else if (kind === 'exception') exceptions.apply(e);
         else if (kind === 'action' || kind === 'approval' || kind === 'rotation') actions.apply(e);
         else if (kind === 'scan') coverage.apply(e, t);
+        else if (kind === 'drill') drills.apply(e, t);
       }
     }
     const v = verifier.result();
@@ -202,6 +205,7 @@ export async function collect(deps: CollectDeps, req: CollectRequest, dir: strin
     actions: actions.finish(),
     exceptions: exceptions.finish(deps.exceptions),
     coverage: coverage.finish(deps.units, (scanId, unit) => statuses.get(scanId)?.[unit]),
+    drills: drills.finish(),
   };
   return { evidence, checkpoint, slice: slicePath, proof: proofPath };
 }

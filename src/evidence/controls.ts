@@ -2,8 +2,9 @@
  * Each control's verdict over the collected evidence. Pure. The rules (README "Evidence packs"):
  *
  * Precedence: not-evidenced (no policy) → fail (any failure below) → not-evidenced (coverage gap)
- * → pass.
- * 1. No loaded policy maps to the control (and no finding recorded one that did): not-evidenced.
+ * → not-evidenced (no drill, for a drill-evidenced control) → pass.
+ * 1. No loaded policy maps to the control (and no finding recorded one that did): not-evidenced,
+ *    unless drills are its evidence (`drillRole: 'required'`).
  * 2. Findings: a finding outside an exception for longer than its severity's SLA (`slaDays`;
  *    the time under an exception does not count) fails the control, whether it is still open at
  *    the end of the period or was resolved late. Interactive-use controls (PCI 8.6.1) allow no
@@ -16,11 +17,22 @@
  *    `maxScanGapHours` without a complete scan (and had one at least) fails.
  * 6. Coverage: a configured unit of a source the control's policies apply to, never completely
  *    scanned in the period, makes it not-evidenced (what was not checked cannot pass).
+ * 7. Drills (controls-drills.ts), for a control with a `drillRole`: drills finished in the period
+ *    and none passed fails it; none finished makes a `required` one not-evidenced; otherwise the
+ *    drills (every failed one named) are part of its reason.
  */
 import type { Severity } from '../model/finding.js';
 import { anyGlob } from '../registry/glob.js';
+import { judgeDrills, NO_DRILL } from './controls-drills.js';
 import type { ControlDef, Framework } from './frameworks.js';
-import type { ActionEvidence, CollectedEvidence, FindingEpisode, FindingEvidence, UnitCoverage } from './model.js';
+import type {
+  ActionEvidence,
+  CollectedEvidence,
+  DrillEvidence,
+  FindingEpisode,
+  FindingEvidence,
+  UnitCoverage,
+} from './model.js';
 
 export type ControlStatus = 'pass' | 'fail' | 'not-evidenced';
 
@@ -72,6 +84,8 @@ export interface ControlResult extends ControlDef {
   exceptions: string[];
   /** Configured units the control's policies apply to, and those with no complete scan. */
   coverage: { units: string[]; notCompletelyScanned: string[] };
+  /** The drills that finished in the period, for a control with a drillRole. */
+  drills?: DrillEvidence[];
   status: ControlStatus;
   reason: string;
   problems: string[];
@@ -241,6 +255,7 @@ export function evaluateControl(
     .filter((e) => e.endedBy === 'resolved' && e.end)
     .map((e) => days(Date.parse(e.end!) - Date.parse(e.start)));
   const cov = coverageFor(ev.coverage.units, mapped.sources);
+  const drills = judgeDrills(ctl, ev.drills ?? []);
   const result: ControlResult = {
     ...ctl,
     framework: fw.id,
@@ -267,18 +282,23 @@ export function evaluateControl(
     })),
     exceptions: exceptions.map((x) => x.id),
     coverage: { units: cov.relevant.map((u) => u.key), notCompletelyScanned: cov.never.map((u) => u.key) },
+    ...(drills ? { drills: drills.drills } : {}),
     status: 'pass',
     reason: '',
     problems: [],
   };
-  if (mapped.names.length === 0) {
+  if (mapped.names.length === 0 && ctl.drillRole !== 'required') {
     const why =
       ctl.family === 'secrets-in-code'
         ? 'no policy maps to it (credwarden reads credential metadata, not code: no leak scanning)'
         : 'no policy maps to it';
     return { ...result, status: 'not-evidenced', reason: why, problems: [why] };
   }
-  const problems = [...findingProblems(ctl, findings, toMs, rules), ...actionProblems(actions, rules)];
+  const problems = [
+    ...findingProblems(ctl, findings, toMs, rules),
+    ...actionProblems(actions, rules),
+    ...(drills?.problems ?? []),
+  ];
   for (const x of exceptions)
     for (const [k, v] of [
       ['an owner', x.owner],
@@ -300,7 +320,15 @@ export function evaluateControl(
   if (problems.length)
     return { ...result, status: 'fail', reason: problems.join('; '), problems: [...problems, ...gaps] };
   if (gaps.length) return { ...result, status: 'not-evidenced', reason: gaps.join('; '), problems: gaps };
-  return { ...result, reason: passReason(result, cov.relevant) };
+  if (drills?.none && ctl.drillRole === 'required')
+    return { ...result, status: 'not-evidenced', reason: NO_DRILL, problems: [NO_DRILL] };
+  const reason = [
+    ctl.drillRole === 'required' && mapped.names.length === 0 ? '' : passReason(result, cov.relevant),
+    drills?.summary ?? '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return { ...result, reason };
 }
 
 export function evaluateControls(

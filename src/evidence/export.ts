@@ -7,7 +7,7 @@
  *
  * The files of a pack (besides verify.mjs, public-key.pem and the manifest, which writePack adds):
  *   report.html, evidence.json, population.csv, findings.csv, actions.csv, controls.csv,
- *   coverage.csv, coverage-units.csv, audit/slice.jsonl, audit/proof.json
+ *   coverage.csv, coverage-units.csv, drills.csv, audit/slice.jsonl, audit/proof.json
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

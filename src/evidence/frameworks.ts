@@ -7,7 +7,15 @@
  *
  * Policies map to controls through `metadata.controls`, keyed by the framework's `controlsKey`:
  * `{ soc2: [CC6.1], iso27001: [A.5.17], nist-800-53: [IA-5], pci-dss-4: [8.6.3], cis-aws-v5: ["1.13"] }`.
- * A control no loaded policy maps to is reported `not-evidenced`, never passed.
+ * A control no loaded policy maps to is reported `not-evidenced`, never passed, unless drills
+ * evidence it (`drillRole: 'required'`: incident-response testing, monitoring tested end to end).
+ *
+ * Drills (drill/): a synthetic risky credential planted where the drills config allows, the
+ * pipeline's detection, alert and remediation of it timed, and its cleanup. `drillRole` says what a
+ * control makes of the drills that finished in the period (controls.ts):
+ * - `required`: they are its evidence: none ran → not-evidenced, none passed → fail;
+ * - `supporting`: its policies and coverage judge it as usual, the drills are listed, and drills
+ *   that ran with none passing fail it (SOC 2 CC7.2: the monitoring was shown not to work).
  */
 
 /** Which pass rules apply (controls.ts): the common ones, plus the family's own. */
@@ -18,6 +26,7 @@ export type ControlFamily =
   | 'authentication'
   | 'interactive-use'
   | 'monitoring'
+  | 'incident-response'
   | 'secrets-in-code';
 
 export interface ControlDef {
@@ -28,6 +37,8 @@ export interface ControlDef {
   /** What credwarden records that speaks to it. */
   evidences: string;
   family: ControlFamily;
+  /** What the period's drills are to it (absent: drills are not its evidence). */
+  drillRole?: 'required' | 'supporting';
 }
 
 export interface Framework {
@@ -42,13 +53,17 @@ export interface Framework {
 export const FRAMEWORK_IDS = ['soc2', 'iso27001', 'nist-800-53', 'pci-dss-4', 'cis-aws'] as const;
 export type FrameworkId = (typeof FRAMEWORK_IDS)[number];
 
-const c = (id: string, family: ControlFamily, title: string, requirement: string, evidences: string): ControlDef => ({
-  id,
-  title,
-  requirement,
-  evidences,
-  family,
-});
+const c = (
+  id: string,
+  family: ControlFamily,
+  title: string,
+  requirement: string,
+  evidences: string,
+  drillRole?: ControlDef['drillRole'],
+): ControlDef => ({ id, title, requirement, evidences, family, ...(drillRole ? { drillRole } : {}) });
+
+const DRILLS =
+  'Drills: a synthetic risky credential planted in the drill account or namespace, whether the pipeline detected it, alerted on it and remediated it (or asked for the approval it needs) before the deadline, each time measured, the stage a failed drill reached and why, and what cleanup removed.';
 
 const FRAMEWORKS: Record<FrameworkId, Framework> = {
   soc2: {
@@ -83,7 +98,8 @@ const FRAMEWORKS: Record<FrameworkId, Framework> = {
         'monitoring',
         'Monitoring for anomalies',
         'The entity monitors system components and their operation for anomalies indicative of malicious acts, natural disasters and errors, and analyzes them to determine whether they are security events.',
-        'Scan coverage and frequency per account and cluster, and the findings of anomalous credential power or use (human use, the power to disable audit devices) with their triage.',
+        'Scan coverage and frequency per account and cluster, and the findings of anomalous credential power or use (human use, the power to disable audit devices) with their triage; the drills of the period, which test that monitoring end to end (detection, alert, response, with times).',
+        'supporting',
       ),
     ],
   },
@@ -120,6 +136,22 @@ const FRAMEWORKS: Record<FrameworkId, Framework> = {
         'Access rights',
         'Access rights are provisioned, reviewed, modified and removed in accordance with the access-control policy.',
         'Unused and never-used credentials, how fast they were disabled or removed, and the actions that did it.',
+      ),
+      c(
+        'A.5.24',
+        'incident-response',
+        'Information security incident management planning and preparation',
+        'The organization plans and prepares for managing information security incidents by defining, establishing and communicating incident management processes, roles and responsibilities.',
+        `${DRILLS} A passed drill shows the detection, alert routing and response procedure is in place and works.`,
+        'required',
+      ),
+      c(
+        'A.5.26',
+        'incident-response',
+        'Response to information security incidents',
+        'Information security incidents are responded to in accordance with the documented procedures.',
+        `${DRILLS} The response (the alert, the remediation or the approval request) is carried out on the planted credential as the procedure says.`,
+        'required',
       ),
       c(
         'A.8.2',
@@ -164,6 +196,22 @@ const FRAMEWORKS: Record<FrameworkId, Framework> = {
         'Manage system authenticators: lifetime restrictions, periodic change or refresh, protection of authenticator content.',
         'Key age and rotation findings, never-expiring Vault tokens and secret IDs, rotations done.',
       ),
+      c(
+        'IR-3',
+        'incident-response',
+        'Incident response testing',
+        'Test the effectiveness of the incident response capability for the system at an organization-defined frequency, using organization-defined tests.',
+        DRILLS,
+        'required',
+      ),
+      c(
+        'SI-4',
+        'monitoring',
+        'System monitoring',
+        'Monitor the system to detect attacks and indicators of potential attacks and unauthorized use; analyze detected events and anomalies; provide the monitoring information to defined personnel.',
+        `${DRILLS} A drill tests that monitoring detects and alerts on a risky credential (as SI-4(9) asks of monitoring tools); scan coverage is in coverage.csv.`,
+        'required',
+      ),
     ],
   },
   'pci-dss-4': {
@@ -199,6 +247,14 @@ const FRAMEWORKS: Record<FrameworkId, Framework> = {
         'Periodic change of system-account credentials',
         'Passwords of application and system accounts are changed periodically, at the frequency set by a targeted risk analysis, and upon suspicion or confirmation of compromise.',
         'Key rotation age, never-expiring tokens and secret IDs, and the rotations done.',
+      ),
+      c(
+        '12.10.2',
+        'incident-response',
+        'Incident response plan reviewed and tested',
+        'At least once every 12 months the security incident response plan is reviewed and updated as needed, and tested, including all elements listed in Requirement 12.10.1.',
+        `${DRILLS} They test the plan's detection, alerting and response elements for credentials; the yearly review of the plan itself is outside credwarden.`,
+        'required',
       ),
     ],
   },

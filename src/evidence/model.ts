@@ -1,6 +1,7 @@
 /**
- * What an evidence pack says, as data: the period's population, findings, actions, exceptions and
- * scan coverage, folded from the audit chain (collect.ts), and the chain facts the proof rests on.
+ * What an evidence pack says, as data: the period's population, findings, actions, exceptions,
+ * scan coverage and drills, folded from the audit chain (collect.ts), and the chain facts the proof
+ * rests on.
  * Every time is ISO 8601 UTC; every duration is in days (findings) or hours (coverage gaps).
  * Pure types; controls.ts judges them, report*.ts renders them.
  */
@@ -136,6 +137,35 @@ export interface UnitCoverage {
   reasons: string[];
 }
 
+/**
+ * One drill whose `drill.finished` event falls in the period, as that event's record says (a later
+ * `drill.cleaned` event up to the end of the period updates its cleanup). Times are milliseconds
+ * from when the risky state existed; null when the stage was not reached.
+ */
+export interface DrillEvidence {
+  id: string;
+  scenario: string;
+  trigger: string;
+  by: string;
+  /** `aws <account>` or `vault <cluster>/<namespace>`. */
+  target: string;
+  startedAt: string | null;
+  finishedAt: string;
+  /** The drill.finished event (in audit/slice.jsonl). */
+  event: { seq: number; time: string };
+  status: 'passed' | 'failed';
+  /** The furthest stage reached. */
+  stage: string;
+  reason: string | null;
+  times: { detectMs: number | null; alertMs: number | null; remediateMs: number | null; approvalMs: number | null };
+  detection: { policy: string; at: string } | null;
+  alert: { sink: string; mode: string; at: string } | null;
+  /** The action the pipeline took, its guardrail decision and its state (`awaiting-approval` when people must approve). */
+  remediation: { action: string; decision: string; state: string; outcome: string | null; at: string } | null;
+  planted: { kind: string; id: string; credentialId: string | null }[];
+  cleanup: { removed: string[]; gone: string[]; failed: { id: string; error: string }[] } | null;
+}
+
 export interface ChainFacts {
   chainId: string | null;
   hashAlgorithm: 'sha256' | 'hmac-sha256';
@@ -158,4 +188,6 @@ export interface CollectedEvidence {
   actions: ActionEvidence[];
   exceptions: ExceptionEvidence[];
   coverage: { scans: ScanEvidence[]; units: UnitCoverage[] };
+  /** Drills that finished in the period, in the order their drill.finished events were recorded. */
+  drills: DrillEvidence[];
 }

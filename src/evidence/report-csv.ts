@@ -200,6 +200,7 @@ export async function writeCsvs(
       'exceptions',
       'units',
       'units_not_completely_scanned',
+      'drills',
     ],
     controls.map((c) => [
       c.framework,
@@ -222,6 +223,7 @@ export async function writeCsvs(
       list(c.exceptions),
       list(c.coverage.units),
       list(c.coverage.notCompletelyScanned),
+      c.drills ? list(c.drills.map((d) => `${d.id} ${d.status}`)) : null,
     ]),
   );
 
@@ -267,5 +269,71 @@ export async function writeCsvs(
       list(u.reasons),
     ]),
   );
-  return ['population.csv', 'findings.csv', 'actions.csv', 'controls.csv', 'coverage.csv', 'coverage-units.csv'];
+  const drillControls = list(controls.filter((c) => c.drills).map((c) => c.id));
+  await table(
+    join(dir, 'drills.csv'),
+    [
+      'drill_id',
+      'scenario',
+      'trigger',
+      'started_by',
+      'target',
+      'started_at',
+      'finished_at',
+      'finished_seq',
+      'result',
+      'stage_reached',
+      'reason',
+      'detect_ms',
+      'alert_ms',
+      'remediate_ms',
+      'approval_ms',
+      'detected_by_policy',
+      'alert_sink',
+      'remediation',
+      'planted',
+      'planted_credentials',
+      'cleanup_removed',
+      'cleanup_already_gone',
+      'cleanup_failed',
+      'controls',
+    ],
+    rows(ev.drills ?? [], (d) => [
+      d.id,
+      d.scenario,
+      d.trigger,
+      d.by,
+      d.target,
+      d.startedAt,
+      d.finishedAt,
+      d.event.seq,
+      d.status,
+      d.stage,
+      d.reason,
+      d.times.detectMs,
+      d.times.alertMs,
+      d.times.remediateMs,
+      d.times.approvalMs,
+      d.detection?.policy,
+      d.alert ? `${d.alert.sink} (${d.alert.mode})` : null,
+      d.remediation
+        ? `${d.remediation.action}: ${d.remediation.decision}, ${d.remediation.outcome ?? d.remediation.state}`
+        : null,
+      list(d.planted.map((p) => `${p.kind} ${p.id}`)),
+      list(d.planted.flatMap((p) => (p.credentialId ? [p.credentialId] : []))),
+      d.cleanup ? list(d.cleanup.removed) : null,
+      d.cleanup ? list(d.cleanup.gone) : null,
+      d.cleanup ? list(d.cleanup.failed.map((f) => `${f.id}: ${f.error}`)) : null,
+      drillControls,
+    ]),
+  );
+  return [
+    'population.csv',
+    'findings.csv',
+    'actions.csv',
+    'controls.csv',
+    'coverage.csv',
+    'coverage-units.csv',
+    'drills.csv',
+  ];
 }

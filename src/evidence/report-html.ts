@@ -8,30 +8,10 @@
 import type { ControlResult } from './controls.js';
 import type { Framework } from './frameworks.js';
 import type { CollectedEvidence, FindingEvidence } from './model.js';
+import { controlDrills, drillsSection } from './report-drills.js';
+import { html, Markup } from './report-markup.js';
 
-/** Markup built by `html` (trusted); anything else interpolated is escaped. */
-export class Markup {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
-}
-
-export function escapeHtml(v: unknown): string {
-  return String(v ?? '').replace(
-    /[&<>"'`]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;' })[c]!,
-  );
-}
-
-const part = (v: unknown): string =>
-  v instanceof Markup ? v.text : Array.isArray(v) ? v.map(part).join('') : escapeHtml(v);
-
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Markup {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += part(values[i]) + strings[i + 1]!;
-  return new Markup(out);
-}
+export { escapeHtml, html, Markup } from './report-markup.js';
 
 export interface ReportContext {
   fw: Framework;
@@ -53,7 +33,7 @@ h3{font-size:1.05em;margin:1.2em 0 .3em}table{border-collapse:collapse;width:100
 th,td{border:1px solid var(--line);padding:.25em .45em;text-align:left;vertical-align:top;word-break:break-word}
 th{background:#f2f2f2}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em}
 .status{font-weight:600;padding:.05em .4em;border-radius:3px;color:#fff;white-space:nowrap}
-.pass{background:var(--ok)}.fail{background:var(--bad)}.not-evidenced{background:var(--na)}
+.pass{background:var(--ok)}.fail{background:var(--bad)}.not-evidenced{background:var(--na)}.bad{color:var(--bad)}
 .req{font-style:italic;color:#333}.note{color:#555}.control{border-top:1px solid var(--line);padding-top:.2em}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;margin:.3em 0}dt{font-weight:600}dd{margin:0}
 @media print{body{margin:0;max-width:none;font-size:10.5pt}a{color:inherit;text-decoration:none}
@@ -92,7 +72,8 @@ ${c.problems.length > 1 ? html`<ul>${c.problems.map((p) => html`<li>${p}</li>`)}
 <dl><dt>What credwarden evidences</dt><dd>${c.evidences}</dd>
 <dt>Policies mapped</dt><dd>${c.mappedPolicies.length ? c.mappedPolicies.join(', ') : 'none'}</dd>
 <dt>Findings</dt><dd>${f.total} in the period: ${f.opened} opened, ${f.reopened} reopened, ${f.carriedIn} carried in, ${f.resolved} resolved (time to resolve: median ${num(f.ttrMedianDays)} days, max ${num(f.ttrMaxDays)} days); at the end ${f.openAtEnd} open, ${f.suppressedAtEnd} under an exception</dd>
-<dt>Units checked</dt><dd>${c.coverage.units.join(', ') || 'none configured'}${c.coverage.notCompletelyScanned.length ? html` — <strong>not completely scanned:</strong> ${c.coverage.notCompletelyScanned.join(', ')}` : html``}</dd></dl>
+<dt>Units checked</dt><dd>${c.coverage.units.join(', ') || 'none configured'}${c.coverage.notCompletelyScanned.length ? html` — <strong>not completely scanned:</strong> ${c.coverage.notCompletelyScanned.join(', ')}` : html``}</dd>
+${controlDrills(c)}</dl>
 ${
   findings.length
     ? html`<table><thead><tr><th>Credential</th><th>Policies</th><th>Severity</th><th>Opened</th><th>Ended</th><th>Exceptions</th><th>At end</th></tr></thead><tbody>${findingRows(findings)}</tbody></table>${cut(findings.length, MAX_ROWS, 'findings.csv')}`
@@ -181,13 +162,14 @@ export function renderReport(ctx: ReportContext): string {
 <style>${new Markup(CSS)}</style></head><body>
 <header><h1>Evidence pack: ${fw.name} ${fw.version}</h1>
 <p>Period <strong>${ev.period.from}</strong> to <strong>${ev.period.to}</strong> (UTC). Generated ${ev.generatedAt} by credwarden ${ctx.version}; config sha256 <span class="mono">${ctx.configHash}</span>.</p>
-<p>${counts.pass} controls pass, ${counts.fail} fail, ${counts['not-evidenced']} not evidenced. ${ev.population.length} credentials, ${ev.findings.length} findings, ${ev.actions.length} actions, ${ev.exceptions.length} exceptions in force, ${ev.coverage.scans.length} scans.</p></header>
+<p>${counts.pass} controls pass, ${counts.fail} fail, ${counts['not-evidenced']} not evidenced. ${ev.population.length} credentials, ${ev.findings.length} findings, ${ev.actions.length} actions, ${ev.exceptions.length} exceptions in force, ${ev.coverage.scans.length} scans, ${(ev.drills ?? []).length} drills.</p></header>
 <section id="controls"><h2>Controls</h2>
 <table><thead><tr><th>Control</th><th>Title</th><th>Status</th><th>Why</th></tr></thead><tbody>${controls.map(
     (c) =>
       html`<tr><td><a href="#control-${c.id}">${c.id}</a></td><td>${c.title}</td><td>${status(c.status)}</td><td>${c.reason}</td></tr>`,
   )}</tbody></table>
 ${controls.map((c) => controlSection(c, ev))}</section>
+${drillsSection(ev, controls)}
 ${coverageSection(ev)}
 ${populationSection(ev)}
 <section id="audit"><h2>Audit record</h2>

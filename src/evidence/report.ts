@@ -2,9 +2,9 @@
  * The pack's readable and machine-readable files, written into a working directory:
  *   report.html            the report for people (report-html.ts), printable to PDF
  *   evidence.json          everything: framework, period, rules, chain facts, controls with their
- *                          verdicts, population, findings, actions, exceptions, coverage
- *   population.csv, findings.csv, actions.csv, controls.csv, coverage.csv, coverage-units.csv
- *                          (report-csv.ts)
+ *                          verdicts, population, findings, actions, exceptions, coverage, drills
+ *   population.csv, findings.csv, actions.csv, controls.csv, coverage.csv, coverage-units.csv,
+ *   drills.csv             (report-csv.ts)
  * evidence.json is streamed item by item, so the largest lists (population, findings) are never
  * held as one string.
  */
@@ -45,6 +45,7 @@ async function writeEvidenceJson(path: string, r: ReportInput): Promise<void> {
         actions: ev.actions.length,
         exceptions: ev.exceptions.length,
         scans: ev.coverage.scans.length,
+        drills: (ev.drills ?? []).length,
       },
     };
     await out.write(JSON.stringify(head).slice(0, -1));
@@ -56,6 +57,7 @@ async function writeEvidenceJson(path: string, r: ReportInput): Promise<void> {
       ['exceptions', ev.exceptions],
       ['coverageUnits', ev.coverage.units],
       ['scans', ev.coverage.scans],
+      ['drills', ev.drills ?? []],
     ];
     for (const [key, items] of lists) {
       await out.write(`,${JSON.stringify(key)}:[`);

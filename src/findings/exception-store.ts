@@ -8,17 +8,18 @@
  * Redis keys (prefix P):
  *   P:exceptions                    hash    exception id → stored exception JSON (lifted and expired ones kept)
  */
-import type { Redis } from 'ioredis';
+
 import type { z } from 'zod';
 import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import { ExceptionSchema } from '../policy/load.js';
 import type { ExceptionSelector, PolicyException, PolicySet } from '../policy/model.js';
+import type { RedisClient } from '../queue/connection.js';
 import { type ListedRule, RuntimeRules, type StoredRule } from '../util/runtime-rules.js';
 
 export interface ExceptionStoreDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   audit: AuditAppender;
   clock: Clock;

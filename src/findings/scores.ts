@@ -5,10 +5,11 @@
  *   P:scores:agents       hash  agent id → AgentScore JSON
  * Written through the inventory lease's fence, so a holder that lost it writes nothing.
  */
-import type { Redis } from 'ioredis';
+
 import type { Credential } from '../model/credential.js';
 import type { Finding } from '../policy/model.js';
 import { type AgentScore, type CredentialScore, scoreAgent, scoreCredential } from '../policy/score.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { Effect } from '../util/effects.js';
 import type { Lease } from '../util/lease.js';
 
@@ -19,7 +20,7 @@ export class ScoreStore {
   private readonly agentKey: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.credKey = `${prefix}:scores:credentials`;

@@ -4,8 +4,9 @@
  * Redis keys (prefix P):
  *   P:findings                     hash  fingerprint → Finding JSON (every state, resolved included)
  *   P:findings:expired-exceptions  set   exception ids whose expiry was already audited
- *   P:eval:<scanId>                string the evaluation computed for a scan, with its hold verdict
- *                                         (persisted before it is applied, so a retry re-applies the same)
+ *   P:eval:<scanId>                hash  the evaluation computed for a scan, with its hold verdict, in
+ *                                         JSON chunks (util/chunked-json.ts; `meta` written last), persisted
+ *                                         before it is applied, so a retry re-applies the same
  *   P:eval:pending                 string id of the scan whose evaluation is being applied (rolled
  *                                         forward by the next holder of the inventory lease if it died)
  *   P:scores:*                     the scores (scores.ts)
@@ -19,7 +20,7 @@
  * The exceptions applied are the policy files' plus the stored ones (exception-store.ts,
  * `P:exceptions`), read when an evaluation is computed.
  */
-import type { Redis } from 'ioredis';
+
 import { type AuditAppender, appendAll } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import type { ScanService } from '../inventory/scan-service.js';
@@ -32,10 +33,11 @@ import type { Finding, PolicyException, PolicySet } from '../policy/model.js';
 import { previousFromDrift } from '../policy/runaway.js';
 import type { AgentScore, CredentialScore } from '../policy/score.js';
 import type { RuleServices } from '../policy/types.js';
-import { computeOnce, fencedBy } from '../util/compute-once.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { Effect } from '../util/effects.js';
 import type { Lease } from '../util/lease.js';
 import { countBy, type EvaluationSummary, heldSummary, type StoredEvaluation } from './evaluation.js';
+import { readEvaluation, readTransitions, writeEvaluation } from './evaluation-store.js';
 import { type HoldConfig, holdVerdict } from './hold.js';
 import { ScoreStore } from './scores.js';
 import { computeTransitions, type Transition, type TransitionResult } from './transitions.js';
@@ -43,7 +45,7 @@ import { computeTransitions, type Transition, type TransitionResult } from './tr
 export type { EvaluationSummary } from './evaluation.js';
 
 export interface FindingsDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   scans: ScanService;
   audit: AuditAppender;
@@ -166,8 +168,7 @@ export class FindingsService {
   async appliedTransitions(scanId: string): Promise<Transition[]> {
     const summary = await this.evaluation(scanId);
     if (!summary || summary.held) return [];
-    const raw = await this.d.redis.get(this.key(`eval:${scanId}`));
-    return raw ? (JSON.parse(raw) as StoredEvaluation).transitions : [];
+    return readTransitions(this.d.redis, this.key(`eval:${scanId}`));
   }
 
   /** Finishes an evaluation that died while being applied (under the lease). */
@@ -193,22 +194,20 @@ export class FindingsService {
     const evalKey = this.key(`eval:${scanId}`);
     const now = this.d.clock.now();
     const credentials = await this.d.scans.currentInventory();
-    const { value: stored } = await computeOnce<StoredEvaluation>(
-      this.d.redis,
-      evalKey,
-      async () => {
-        const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
-        const completePrefixes = await this.d.scans.completePrefixes(scanId);
-        const { result, previous } = await this.transitionsOf(credentials, at, scanId, completePrefixes);
-        const ids = new Set(credentials.map((c) => c.id));
-        return {
-          ...result,
-          at: at.toISOString(),
-          hold: holdVerdict(result, previous, ids, this.d.hold ?? DEFAULT_HOLD),
-        };
-      },
-      fencedBy(lease, evalKey, [{ op: 'expire', key: evalKey, seconds: TTL_S }]),
-    );
+    let stored = await readEvaluation(this.d.redis, evalKey);
+    if (!stored) {
+      const at = asOfArg ?? (await this.d.scans.asOf(scanId)) ?? now;
+      const completePrefixes = await this.d.scans.completePrefixes(scanId);
+      const { result, previous } = await this.transitionsOf(credentials, at, scanId, completePrefixes);
+      const ids = new Set(credentials.map((c) => c.id));
+      stored = {
+        ...result,
+        at: at.toISOString(),
+        hold: holdVerdict(result, previous, ids, this.d.hold ?? DEFAULT_HOLD),
+      };
+      // Persisted (fenced by the lease) before anything is applied: a retry applies exactly this.
+      await writeEvaluation(lease, evalKey, stored, TTL_S);
+    }
     const at = new Date(stored.at);
     const actor = this.d.actor ?? 'credwarden';
     if (stored.hold.held && !resuming) {

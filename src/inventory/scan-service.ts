@@ -14,12 +14,13 @@
  *   the lease next (its own retry, another scan's finalize, or an evaluation), before that one
  *   reads the state. Writes without an audit event are fenced by the lease.
  */
-import type { Redis } from 'ioredis';
+
 import { type AuditAppender, appendAll } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Credential } from '../model/credential.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { ScanUnit, UnitResult } from '../sources/source.js';
 import { computeOnce, fencedBy } from '../util/compute-once.js';
 import type { Effect } from '../util/effects.js';
@@ -31,7 +32,7 @@ import { type ScanSummary, summarize, timedOutUnit } from './summary.js';
 export type { AuditAppender } from '../audit/appender.js';
 
 export interface ScanServiceDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   audit: AuditAppender;
   clock: Clock;

@@ -2,12 +2,28 @@
  * Redis connection profiles. Workers block on Redis and must ride out blips
  * (maxRetriesPerRequest: null, as BullMQ requires); producers and the CLI fail fast so an
  * unreachable Redis is one clear error, not a hang.
+ *
+ * createRedis is the one factory: an ioredis `Redis`, or with `redis.cluster` a `Cluster` seeded
+ * from `redis.url` and `redis.nodes` (it discovers the other nodes). A Cluster's nodes take the
+ * profile's options (`redisOptions`) and the seed URL's user, password and TLS; the Cluster itself
+ * reads and writes masters only, follows MOVED/ASK, and waits out a failover.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { CwError, ErrorCodes } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export type ConnectionProfile = 'worker' | 'producer';
+
+/** One Redis or one Redis Cluster: whatever `redis` in the config names. */
+export type RedisClient = Redis | Cluster;
+
+/** The part of the redis config a connection needs. */
+export interface RedisTarget {
+  url: string;
+  cluster?: boolean;
+  /** More seed nodes of the cluster. */
+  nodes?: readonly string[];
+}
 
 export function redisOptions(profile: ConnectionProfile): RedisOptions {
   return profile === 'worker'
@@ -21,27 +37,111 @@ export function redisOptions(profile: ConnectionProfile): RedisOptions {
       };
 }
 
+/** The node options a client was built with (a Cluster keeps them in `redisOptions`). */
+export function nodeOptions(client: RedisClient): RedisOptions {
+  return client instanceof Cluster ? (client.options.redisOptions ?? {}) : client.options;
+}
+
+/** A seed URL as a cluster startup node, and the credentials and TLS every node then needs. */
+function seedOf(url: string): { node: { host: string; port: number }; auth: RedisOptions } {
+  const u = new URL(url);
+  const auth: RedisOptions = {};
+  if (u.username) auth.username = decodeURIComponent(u.username);
+  if (u.password) auth.password = decodeURIComponent(u.password);
+  // TLS: the certificate names the host, so nodes are dialled by the name announced (dnsLookup below).
+  if (u.protocol === 'rediss:') auth.tls = {};
+  return { node: { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) }, auth };
+}
+
+/**
+ * A client for `target` in `profile`, `overrides` on top (options of the one Redis, or of every
+ * cluster node). Not connected when the options say lazyConnect.
+ */
+export function createRedis(
+  target: RedisTarget,
+  profile: ConnectionProfile,
+  overrides: RedisOptions = {},
+): RedisClient {
+  const node = { ...redisOptions(profile), ...overrides };
+  if (!target.cluster) return new Redis(target.url, node);
+  const seeds = [target.url, ...(target.nodes ?? [])].map(seedOf);
+  const { lazyConnect, enableOfflineQueue, retryStrategy, enableReadyCheck, ...perNode } = node;
+  const options: ClusterOptions = {
+    redisOptions: { ...perNode, ...seeds[0]!.auth },
+    lazyConnect: lazyConnect ?? false,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    enableReadyCheck: enableReadyCheck ?? true,
+    // The cluster reconnects as the one Redis would (its nodes never do on their own).
+    clusterRetryStrategy: retryStrategy ? (n) => retryStrategy(n) : (n) => Math.min(100 * n, 2000),
+    scaleReads: 'master',
+    maxRedirections: 16,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 2000,
+    // Managed clusters (ElastiCache, MemoryDB) with TLS: a node resolved to an IP fails the certificate check.
+    ...(seeds[0]!.auth.tls ? { dnsLookup: (address, done) => done(null, address) } : {}),
+  };
+  return new Cluster(
+    seeds.map((s) => s.node),
+    options,
+  );
+}
+
 /** A Redis URL fit for messages: any password (or user:password) masked. */
 export function redisWhere(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-/** Connect and ping, or throw one CwError(REDIS) that says where. */
-export async function connectRedis(url: string, profile: ConnectionProfile): Promise<Redis> {
-  const redis = new Redis(url, redisOptions(profile));
+/**
+ * Connect and ping, or throw one CwError(REDIS) that says where. A node of a Redis Cluster named
+ * without `redis.cluster: true` is refused here (CW_ERR_CONFIG), not later with CROSSSLOT errors.
+ */
+export async function connectRedis(target: RedisTarget, profile: ConnectionProfile): Promise<RedisClient> {
+  const redis = createRedis(target, profile);
   // Never without a listener (ioredis would print the stack): connect/ping below surface the
   // first error; the queue runtime adds a logging listener (RedisErrorLog) for later ones.
   redis.on('error', () => {});
+  const where = redisWhere(target.url);
+  let clusterNode = false;
   try {
     await redis.connect();
     await redis.ping();
+    // A server that refuses INFO (some managed ones restrict it) is taken at its word.
+    if (!target.cluster) clusterNode = /^cluster_enabled:1\b/m.test(await redis.info('cluster').catch(() => ''));
   } catch (err) {
     redis.disconnect();
-    throw new CwError(ErrorCodes.REDIS, `cannot reach Redis at ${redisWhere(url)}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    if (target.cluster && (await clusterEnabled(target.url)) === false)
+      throw new CwError(
+        ErrorCodes.CONFIG,
+        `redis.cluster: Redis at ${where} is not a cluster node (cluster_enabled:0): set redis.cluster: false`,
+      );
+    const what = target.cluster ? 'the Redis Cluster at' : 'Redis at';
+    throw new CwError(ErrorCodes.REDIS, `cannot reach ${what} ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  if (clusterNode) {
+    redis.disconnect();
+    throw new CwError(
+      ErrorCodes.CONFIG,
+      `redis.url: Redis at ${where} is a node of a Redis Cluster (cluster_enabled:1): set redis.cluster: true`,
+    );
   }
   return redis;
+}
+
+/** Whether the one server at `url` has cluster support on; null when it cannot say. */
+async function clusterEnabled(url: string): Promise<boolean | null> {
+  const probe = new Redis(url, { ...redisOptions('producer'), connectTimeout: 2000 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    const m = /^cluster_enabled:(\d)/m.exec(await probe.info('cluster'));
+    return m ? m[1] === '1' : null;
+  } catch {
+    return null;
+  } finally {
+    probe.disconnect();
+  }
 }
 
 /** Anything that emits a Redis client's errors: an ioredis client, a BullMQ Queue, Worker or QueueEvents. */
@@ -78,7 +178,7 @@ export class RedisErrorLog {
   }
 
   /** Log one info line when `client` is ready again after errors (how long it was down). */
-  watchRecovery(client: Redis, source: string): void {
+  watchRecovery(client: RedisClient, source: string): void {
     let downSince: number | null = null;
     client.on('error', () => {
       downSince ??= Date.now();

@@ -17,7 +17,10 @@
  *                                                    sinks (audit/checkpoints.ts); `head` pins a retry
  *   export     export      {name}                    one scheduled findings export (`evidence.exports`,
  *                                                    export/run.ts) to its file or webhook
+ *   drill      drill       {scenario}                one scheduled drill (`schedules.drills`,
+ *                                                    drill/runner.ts): plant, watch, clean up
  */
+import type { DrillScenario } from '../drill/config.js';
 import { jobId } from '../model/ids.js';
 
 export const QueueNames = {
@@ -29,6 +32,7 @@ export const QueueNames = {
   decisions: 'decisions',
   audit: 'audit',
   export: 'export',
+  drill: 'drill',
 } as const;
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 
@@ -42,13 +46,14 @@ export const JobNames = {
   decide: 'decide',
   checkpoint: 'checkpoint',
   export: 'export',
+  drill: 'drill',
 } as const;
 
 /** One delivery queue per sink, so each sink gets its own rate limit (BullMQ limiters are per queue). */
 export const alertQueueName = (sink: string) => `alert-${sink}`;
 
 export interface StartScanPayload {
-  trigger: 'schedule' | 'cli' | 'api';
+  trigger: 'schedule' | 'cli' | 'api' | 'drill';
   scanId?: string;
   /** Restrict to these unit keys (e.g. one account); all units when absent. */
   units?: string[];
@@ -97,7 +102,14 @@ export interface ExportJobPayload {
   name: string;
 }
 
+/** One scheduled drill: the `schedules.drills` entry's scenario. */
+export interface DrillJobPayload {
+  scenario: DrillScenario;
+}
+
 export const SCHEDULER_ID = 'discover-schedule';
+/** The job scheduler of one `schedules.drills` scenario. */
+export const drillSchedulerId = (scenario: string) => `drill-schedule-${scenario}`;
 /** The job scheduler of one `evidence.exports` entry. */
 export const exportSchedulerId = (name: string) => `export-schedule-${name}`;
 export const CHECKPOINT_SCHEDULER_ID = 'checkpoint-schedule';

@@ -4,7 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import type { App } from '../main.js';
-import { RedisErrorLog } from './connection.js';
+import { createRedis, nodeOptions, type RedisClient, RedisErrorLog } from './connection.js';
 import { queueDeliveries } from './deliveries.js';
 import {
   alertQueueName,
@@ -12,6 +12,7 @@ import {
   type DecidePayload,
   type DeliverPayload,
   type DiscoverPayload,
+  type DrillJobPayload,
   type EvaluatePayload,
   type ExportJobPayload,
   type FinalizePayload,
@@ -21,6 +22,7 @@ import {
   type RemediatePayload,
   type StartScanPayload,
 } from './names.js';
+import { queuePrefix } from './prefix.js';
 
 export interface Queues {
   scan: Queue<StartScanPayload>;
@@ -34,13 +36,19 @@ export interface Queues {
   audit: Queue<CheckpointJobPayload>;
   /** Scheduled findings exports (`evidence.exports`: export/run.ts). */
   export: Queue<ExportJobPayload>;
+  /** Scheduled drills (`schedules.drills`: drill/runner.ts). */
+  drill: Queue<DrillJobPayload>;
   /** Sink name → its delivery queue. */
   alerts: Map<string, Queue<DeliverPayload>>;
 }
 
-export function bullPrefix(app: App): string {
-  return `${app.config.redis.prefix}:bull`;
+/** BullMQ's `prefix` for `queue`: every Queue and Worker of that queue takes this one (queue/prefix.ts). */
+export function bullPrefix(app: App, queue: string): string {
+  return queuePrefix(app.config.redis, queue);
 }
+
+/** The connection createQueues made for a cluster's queues (BullMQ leaves a shared client open). */
+const queueConnections = new WeakMap<Queues, RedisClient>();
 
 const errorLogs = new WeakMap<App, RedisErrorLog>();
 
@@ -69,17 +77,22 @@ export function redisErrorLog(app: App): RedisErrorLog {
  * growing to 2 s (BullMQ's default grows to 20 s, so a queue could lag a recovered Redis by that).
  */
 export function createQueues(app: App): Queues {
-  const ridesOutBlips = app.redis.options.maxRetriesPerRequest === null;
-  const connection = {
-    url: app.config.redis.url,
+  const ridesOutBlips = nodeOptions(app.redis).maxRetriesPerRequest === null;
+  const profile = {
     maxRetriesPerRequest: ridesOutBlips ? null : 1,
     retryStrategy: (times: number) => Math.min(200 * times, 2000),
   };
-  const opts = { connection, prefix: bullPrefix(app) };
+  // BullMQ builds a Redis from options, never a Cluster: on a cluster every queue shares one
+  // client (BullMQ's scripts for one queue run on the master of that queue's slot).
+  const shared = app.config.redis.cluster
+    ? createRedis(app.config.redis, 'worker', { ...profile, lazyConnect: false })
+    : null;
+  const connection = shared ?? { url: app.config.redis.url, ...profile };
   const errors = redisErrorLog(app);
+  if (shared) errors.watch(shared, 'queues');
   // Every Queue gets an 'error' listener: without one BullMQ prints each connection error's stack.
   const queue = <T>(name: string): Queue<T> => {
-    const q = new Queue<T>(name, opts);
+    const q = new Queue<T>(name, { connection, prefix: bullPrefix(app, name) });
     errors.watch(q, `queue ${name}`);
     return q;
   };
@@ -92,6 +105,7 @@ export function createQueues(app: App): Queues {
     decisions: queue<DecidePayload>(QueueNames.decisions),
     audit: queue<CheckpointJobPayload>(QueueNames.audit),
     export: queue<ExportJobPayload>(QueueNames.export),
+    drill: queue<DrillJobPayload>(QueueNames.drill),
     alerts: new Map(app.config.alerts.sinks.map((s) => [s.name, queue<DeliverPayload>(alertQueueName(s.name))])),
   };
   // A replayed plan is the same job (remediate/<plan id>/a<attempt>): queued once, run once; a
@@ -121,6 +135,7 @@ export function createQueues(app: App): Queues {
       // Already promoted, running or done: the finalize job is idempotent either way.
     }
   });
+  if (shared) queueConnections.set(q, shared);
   return q;
 }
 
@@ -134,6 +149,8 @@ export async function closeQueues(q: Queues): Promise<void> {
     q.decisions.close(),
     q.audit.close(),
     q.export.close(),
+    q.drill.close(),
     ...[...q.alerts.values()].map((a) => a.close()),
   ]);
+  queueConnections.get(q)?.disconnect();
 }

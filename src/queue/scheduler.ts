@@ -2,7 +2,7 @@
  * The one place schedules are upserted. BullMQ job schedulers are keyed by id and updated in
  * place, so upserting on every deploy is safe; workers call this under a short Redis lock so a
  * fleet booting at once does not race (bullmq#3272). Schedules are never removed and re-added
- * (bullmq#3063). Every schedule of a worker (discovery, audit checkpoints, findings exports) is
+ * (bullmq#3063). Every schedule of a worker (discovery, audit checkpoints, findings exports, drills) is
  * upserted under the one lock, taken once.
  *
  * Redis keys (prefix P):
@@ -10,12 +10,15 @@
  *   P:bull:*                  BullMQ's own keys (queues, job schedulers)
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { DrillScenario } from '../drill/config.js';
 import { CwError } from '../errors.js';
 import { Lease } from '../util/lease.js';
+import type { RedisClient } from './connection.js';
 import {
   CHECKPOINT_SCHEDULER_ID,
   type CheckpointJobPayload,
+  type DrillJobPayload,
+  drillSchedulerId,
   type ExportJobPayload,
   exportSchedulerId,
   JobNames,
@@ -63,6 +66,29 @@ export function exportSchedule(exportQueue: Queue, e: { name: string; schedule: 
   };
 }
 
+/** One `schedules.drills` entry: one drill job per tick (jobs/drill.processor.ts). A drill is never retried. */
+export function drillSchedule(drillQueue: Queue, d: { scenario: DrillScenario; cron: string }): ScheduleSpec {
+  const data: DrillJobPayload = { scenario: d.scenario };
+  return {
+    queue: drillQueue,
+    id: drillSchedulerId(d.scenario),
+    pattern: d.cron,
+    name: JobNames.drill,
+    data,
+    attempts: 1,
+  };
+}
+
+/** Removes the job schedulers of drills no longer scheduled. */
+export async function pruneDrillSchedules(drillQueue: Queue, scenarios: readonly string[]): Promise<string[]> {
+  const keep = new Set(scenarios.map(drillSchedulerId));
+  const stale = (await drillQueue.getJobSchedulers())
+    .map((s) => s.key)
+    .filter((id) => id.startsWith(drillSchedulerId('')) && !keep.has(id));
+  for (const id of stale) await drillQueue.removeJobScheduler(id);
+  return stale;
+}
+
 /** Removes the job schedulers of exports no longer configured (an export dropped from the config stops). */
 export async function pruneExportSchedules(exportQueue: Queue, names: readonly string[]): Promise<string[]> {
   const keep = new Set(names.map(exportSchedulerId));
@@ -75,7 +101,7 @@ export async function pruneExportSchedules(exportQueue: Queue, names: readonly s
 
 /** Upserts every spec under the schedule lock; without the lock (another worker has it) upserts nothing. */
 export async function upsertSchedules(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   specs: readonly ScheduleSpec[],
 ): Promise<ScheduleState[]> {
@@ -117,7 +143,7 @@ export async function upsertSchedules(
 
 export async function upsertDiscoverSchedule(
   scanQueue: Queue,
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   pattern: string,
 ): Promise<ScheduleState> {

@@ -21,10 +21,9 @@
  * can tell "Redis came back empty" from "Redis is down".
  */
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { CwError, ErrorCodes, isCwError } from '../errors.js';
 import { sleep } from '../util/concurrency.js';
-import type { RedisErrorLog } from './connection.js';
+import { createRedis, type RedisClient, type RedisErrorLog, type RedisTarget } from './connection.js';
 import { ids } from './names.js';
 import type { Queues } from './runtime.js';
 
@@ -82,9 +81,11 @@ export function codedReason(reason: string, err: unknown): string {
 }
 
 /** A reconnecting connection for the watch: commands fail fast while Redis is down, the client keeps trying. */
-export function openWatchConnection(url: string, errors: RedisErrorLog): Redis {
-  const redis = new Redis(url, {
+export function openWatchConnection(target: RedisTarget, errors: RedisErrorLog): RedisClient {
+  const redis = createRedis(target, 'producer', {
     maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    lazyConnect: false,
     connectTimeout: 3000,
     retryStrategy: (n) => Math.min(100 * n, 1000),
   });
@@ -95,9 +96,9 @@ export function openWatchConnection(url: string, errors: RedisErrorLog): Redis {
 export interface ScanWatchOptions {
   queues: Queues;
   /** The watch's own connection (openWatchConnection). */
-  redis: Redis;
+  redis: RedisClient;
   /** The app's connection; once it has ended, the processors in this process cannot go on. */
-  appRedis?: Redis;
+  appRedis?: RedisClient;
   keys: { scan(id: string): string; units(id: string): string };
   scanId: string;
   /** The unit keys this scan was started with. */

@@ -7,9 +7,10 @@
  * The rate and cooldown are reserved atomically (one Lua script) by plan id: a retried job finds
  * its own reservation and goes on; a different plan sees the slot taken.
  */
-import type { Redis } from 'ioredis';
+
 import type { AuditAppender } from '../audit/appender.js';
 import { CwError, ErrorCodes } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { RemediationConfig } from './config.js';
 import type { RemediationKeys } from './store.js';
 
@@ -45,7 +46,7 @@ return {1, ''}`;
 
 export class RemediationControls {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RemediationKeys,
     private readonly audit: AuditAppender,
     private readonly config: RemediationConfig,

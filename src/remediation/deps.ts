@@ -3,7 +3,7 @@
  * remediate job, a scan's stored run and its summary. Types only, so the modules a run is computed
  * in (scan-run.ts) and the service itself share them without importing each other.
  */
-import type { Redis } from 'ioredis';
+
 import type { ActionPorts } from '../actions/ports.js';
 import type { AuditAppender } from '../audit/appender.js';
 import type { Clock } from '../clock.js';
@@ -14,13 +14,14 @@ import type { ActionPlan, GuardDecision } from '../model/action.js';
 import type { Registry } from '../model/agent.js';
 import type { PolicySet } from '../policy/model.js';
 import type { RuleServices } from '../policy/types.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { Source } from '../sources/source.js';
 import type { RemediationConfig } from './config.js';
 import type { RemediationNotifier } from './notify.js';
 import type { SkippedPlan } from './plan.js';
 
 export interface RemediationDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   audit: AuditAppender;
   clock: Clock;

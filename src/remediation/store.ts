@@ -27,7 +27,7 @@
  * Every state change of an action is an audit-event effect (util/effects.ts): the record says
  * "done" exactly when `action.result` says so. BullMQ's remediate queue lives under P:bull.
  */
-import type { Redis } from 'ioredis';
+
 import type {
   ActionPlan,
   ActionRecord,
@@ -37,6 +37,7 @@ import type {
   TargetState,
 } from '../model/action.js';
 import type { RotationProgress } from '../model/rotation.js';
+import type { RedisClient } from '../queue/connection.js';
 import type { Effect } from '../util/effects.js';
 
 export class RemediationKeys {
@@ -86,7 +87,7 @@ export class ActionStore {
   readonly keys: RemediationKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = new RemediationKeys(prefix);

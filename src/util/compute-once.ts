@@ -11,14 +11,14 @@
  * `persist` decides how the write is guarded: fenced by a held lease (`fencedBy`), or first writer
  * wins (`firstWriterWins`, SET NX).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/connection.js';
 import type { Effect } from './effects.js';
 import type { Lease } from './lease.js';
 
 export type Persist = (json: string) => Promise<boolean>;
 
 export async function computeOnce<T>(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   compute: () => Promise<T> | T,
   persist: Persist,
@@ -41,6 +41,6 @@ export function fencedBy(lease: Lease, key: string, also: readonly Effect[] = []
 }
 
 /** Store only if nothing is there yet (SET NX), with a TTL; false when another writer was first. */
-export function firstWriterWins(redis: Redis, key: string, ttlSeconds: number): Persist {
+export function firstWriterWins(redis: RedisClient, key: string, ttlSeconds: number): Persist {
   return async (json) => (await redis.set(key, json, 'EX', ttlSeconds, 'NX')) === 'OK';
 }

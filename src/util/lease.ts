@@ -10,8 +10,8 @@
  * the lease writes nothing).
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { CwError, type ErrorCode, ErrorCodes } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 import { CHECK_EFFECTS_LUA, type Effect, encodeEffects, KeyTable } from './effects.js';
 
 /** Compare-and-delete: the one way a token-held key is released (leases, the audit claim). */
@@ -44,14 +44,14 @@ export class Lease {
   private lost: string | undefined;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly key: string,
     readonly token: string,
     private readonly opts: LeaseOptions,
   ) {}
 
   /** Takes the lease, waiting up to `waitMs` for the holder to release it or die; throws a retryable CwError(QUEUE) when it cannot. */
-  static async acquire(redis: Redis, key: string, opts: LeaseOptions): Promise<Lease> {
+  static async acquire(redis: RedisClient, key: string, opts: LeaseOptions): Promise<Lease> {
     const token = randomUUID();
     const deadline = Date.now() + (opts.waitMs ?? 0);
     for (;;) {
@@ -159,7 +159,7 @@ export class Lease {
 
 /** Runs `fn` under a lease, released afterwards whatever happens. */
 export async function withLease<T>(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   opts: LeaseOptions,
   fn: (lease: Lease) => Promise<T>,

@@ -16,12 +16,12 @@
  *   changed only in config, so lifting one is refused.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { AuditAppender } from '../audit/appender.js';
 import type { AuditEventType } from '../audit/event-types.js';
 import type { Clock } from '../clock.js';
 import { CwError, ErrorCodes } from '../errors.js';
+import type { RedisClient } from '../queue/connection.js';
 
 export const MAX_RULE_DAYS = 90;
 const DAY_MS = 86_400_000;
@@ -45,7 +45,7 @@ export type StoredRule<S> = S & RuntimeMeta;
 export type ListedRule<S, C> = ((C & { source: 'config' }) | StoredRule<S>) & { active: boolean };
 
 export interface RuntimeRuleDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   audit: AuditAppender;
   clock: Clock;

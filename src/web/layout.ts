@@ -14,6 +14,7 @@ const NAV: { id: NavId; label: string; path: string; permission: Permission }[] 
   { id: 'findings', label: 'Findings', path: '/findings', permission: 'posture:read' },
   { id: 'agents', label: 'Agents', path: '/agents', permission: 'posture:read' },
   { id: 'actions', label: 'Actions', path: '/actions', permission: 'posture:read' },
+  { id: 'drills', label: 'Drills', path: '/drills', permission: 'posture:read' },
   { id: 'compliance', label: 'Compliance', path: '/compliance', permission: 'audit:read' },
 ];
 

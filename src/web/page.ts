@@ -45,7 +45,7 @@ export interface Page {
   handle(call: PageCall): Promise<PageResult>;
 }
 
-export type NavId = 'overview' | 'findings' | 'agents' | 'actions' | 'compliance';
+export type NavId = 'overview' | 'findings' | 'agents' | 'actions' | 'drills' | 'compliance';
 
 export const definePage = (p: Page): Page => p;
 

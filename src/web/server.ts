@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Authenticator } from '../api/auth.js';
 import { can } from '../api/roles.js';
 import type { ApiDeps } from '../api/route.js';
+import { keyPrefix } from '../queue/prefix.js';
 import { Assets } from './assets.js';
 import { Html } from './html.js';
 import { DASHBOARD_CSP, layout } from './layout.js';
@@ -48,7 +49,7 @@ export async function registerDashboard(
 ): Promise<Dashboard> {
   const { app } = deps;
   const assets = new Assets();
-  const sessions = o.sessions ?? new SessionStore(app.redis, app.config.redis.prefix);
+  const sessions = o.sessions ?? new SessionStore(app.redis, keyPrefix(app.config.redis));
   const cookieName = o.secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
   const d: Dashboard = {
     assets,

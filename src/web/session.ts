@@ -11,8 +11,8 @@
  * time; the cookie alone never authorises a write.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Role } from '../api/roles.js';
+import type { RedisClient } from '../queue/connection.js';
 
 export interface Session {
   subject: string;
@@ -37,7 +37,7 @@ const digest = (id: string) => createHash('sha256').update(id).digest('hex');
 
 export class SessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
     private readonly now: () => number = Date.now,

@@ -49,6 +49,17 @@ export function ago(ms: number): string {
   return future ? `in ${text}` : `${text} ago`;
 }
 
+/** A measured duration in words: "42 s", "3 min 5 s", "1 h 2 min" ("< 1 s" below a second). */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return '< 1 s';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}
+
 export interface Column {
   key: string;
   label: string;

@@ -343,6 +343,7 @@ function pagesToTour(): { name: string; path: string; who: Subject | null }[] {
     { name: 'agents', path: '/agents', who: 'admin-a' },
     { name: 'actions', path: '/actions', who: 'admin-a' },
     { name: 'compliance', path: '/compliance', who: 'admin-a' },
+    { name: 'drills', path: '/drills', who: 'admin-a' },
   ];
 }
 

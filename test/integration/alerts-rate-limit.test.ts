@@ -85,7 +85,7 @@ describe('per-sink rate limit', () => {
   it('sends at most one notification a second to a sink limited to 1 per second', async () => {
     for (const i of [1, 2, 3]) {
       const n = notification(i);
-      await r.redis.set(`${r.prefix}:alerts:n:${n.id}`, JSON.stringify(n));
+      await r.redis.set(`${r.keyPrefix}:alerts:n:${n.id}`, JSON.stringify(n));
       await queues.alerts.get('slack')!.add(JobNames.deliver, { notificationId: n.id }, { jobId: ids.deliver(n.id) });
     }
     const t0 = Date.now();

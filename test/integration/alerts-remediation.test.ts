@@ -197,7 +197,7 @@ describe('remediation alert transitions', () => {
   });
 
   it('a done action resolves the page its finding opened, once, on the sinks that paged; a failed one does not', async () => {
-    const key = `${r.prefix}:alerts:paged`;
+    const key = `${r.keyPrefix}:alerts:paged`;
     const fixed = plan(7);
     const failed = plan(8);
     await app.redis.hset(key, fixed.findingFingerprint, JSON.stringify(['pd']), failed.findingFingerprint, '["pd"]');

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionNames } from '../../src/actions/index.js';
 import { ApiMetrics } from '../../src/api/metrics.js';
@@ -15,13 +14,14 @@ import { JsonlMirror, RedisAuditLog } from '../../src/audit/index.js';
 import { systemClock } from '../../src/clock.js';
 import type { App } from '../../src/main.js';
 import type { ActionPlan, ActionState } from '../../src/model/action.js';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { JobNames } from '../../src/queue/names.js';
 import { closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
 import type { ScanUnit, UnitResult } from '../../src/sources/source.js';
 import { type TestAppFiles, testApp, writeTestFiles } from '../support/app.js';
 import { ACCOUNT, accessKey, vaultToken } from '../support/credentials.js';
 import { type Exposition, parseExposition, samplesOf, sampleValue } from '../support/prom-text.js';
-import { REDIS_URL, useRedis } from '../support/redis.js';
+import { openTestRedis, useRedis } from '../support/redis.js';
 
 const r = useRedis('api-metrics');
 const OLD = '2020-01-01T00:00:00.000Z';
@@ -248,7 +248,7 @@ describe('ApiMetrics', () => {
 
 describe('credwarden_audit_append_seconds', () => {
   const r2 = useRedis('api-metrics-audit');
-  const conns: Redis[] = [];
+  const conns: RedisClient[] = [];
 
   afterAll(() => {
     for (const c of conns) c.disconnect();
@@ -256,7 +256,7 @@ describe('credwarden_audit_append_seconds', () => {
 
   /** One audit writer as a separate process has it: its own connection, recorder and audit log. */
   async function writer(prefix: string, path: string) {
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const redis = openTestRedis();
     conns.push(redis);
     const recorder = new AppendLatencyRecorder(redis, { prefix }).start();
     const audit = new RedisAuditLog(redis, {
@@ -274,8 +274,8 @@ describe('credwarden_audit_append_seconds', () => {
     const queues = createQueues(app);
     try {
       const path = app.config.audit.file;
-      const a = await writer(r2.prefix, path);
-      const b = await writer(r2.prefix, path);
+      const a = await writer(r2.keyPrefix, path);
+      const b = await writer(r2.keyPrefix, path);
       const ev = (n: number) => ({ type: 'test.metrics', actor: 'test', subject: `e${n}`, data: {} });
       // a: 5 appends and one appendMany of 3 (6 calls); b: 4 records (4 calls): 10 calls, 12 events.
       await Promise.all([
@@ -285,7 +285,7 @@ describe('credwarden_audit_append_seconds', () => {
       await Promise.all([9, 10, 11, 12].map((n) => b.audit.record(ev(n))));
       expect((await app.audit.head()).seq).toBe(12);
       await Promise.all([a.recorder.close(), b.recorder.close()]);
-      expect(await app.redis.hget(appendLatencyKey(r2.prefix), 'count')).toBe('10');
+      expect(await app.redis.hget(appendLatencyKey(r2.keyPrefix), 'count')).toBe('10');
 
       const e = await render(new ApiMetrics({ app, queues }));
       expect(e.types.get('credwarden_audit_append_seconds')).toBe('histogram');
@@ -302,7 +302,7 @@ describe('credwarden_audit_append_seconds', () => {
   });
 
   it('a flush that cannot reach Redis keeps its counts for the next one', async () => {
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const redis = openTestRedis();
     conns.push(redis);
     await redis.ping();
     redis.disconnect();

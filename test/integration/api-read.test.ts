@@ -317,7 +317,7 @@ describe('audit', () => {
     expect(good.status).toBe(200);
     expect(good.body).toMatchObject({ ok: true, breaks: [] });
     expect(good.body.checks.map((c: { where: string }) => c.where)).toEqual([
-      `redis ${r.prefix}:audit`,
+      `redis ${r.keyPrefix}:audit`,
       app.config.audit.file,
       'cross-check',
     ]);
@@ -326,7 +326,7 @@ describe('audit', () => {
     const bad = await get('/api/v1/audit/verify', 'auditor');
     expect(bad.status).toBe(200);
     expect(bad.body.ok).toBe(false);
-    expect(bad.body.breaks[0]).toMatchObject({ where: `redis ${r.prefix}:audit`, reason: 'seq-gap', seq: 4 });
+    expect(bad.body.breaks[0]).toMatchObject({ where: `redis ${r.keyPrefix}:audit`, reason: 'seq-gap', seq: 4 });
     // The file copy still holds: the break is Redis's alone (a gap is left to each copy's own verify).
     expect(bad.body.breaks).toHaveLength(1);
     expect(bad.body.checks[1]).toMatchObject({ where: app.config.audit.file, result: { ok: true } });

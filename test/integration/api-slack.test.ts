@@ -8,7 +8,7 @@
  * replay along the way), agent-d is denied and then clicked again, agent-w is clicked while the
  * worker is stopped.
  */
-import { Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideProcessor } from '../../jobs/decide.processor.js';
 import type { SlackBlock, SlackButton } from '../../src/alerts/sinks/slack.sink.js';
@@ -20,7 +20,7 @@ import { type TestApi, testApi, testTokens } from '../support/api.js';
 import { useMoto } from '../support/moto.js';
 import { type Received, type Receiver, startReceiver } from '../support/receivers/server.js';
 import { type SlackReceived, startSlackReceiver } from '../support/receivers/slack.js';
-import { REDIS_URL, useRedis } from '../support/redis.js';
+import { keysOf, testWorker, useRedis } from '../support/redis.js';
 import { neverUsedPolicy, type Scenario, scenario, seedUsers } from '../support/remediation-env.js';
 
 const moto = useMoto();
@@ -38,7 +38,7 @@ const plan: Record<string, string> = {};
 let clicks = 0;
 
 const startWorker = () => {
-  worker = new Worker<DecidePayload>(
+  worker = testWorker<DecidePayload>(
     QueueNames.decisions,
     decideProcessor({
       people: sc.app.people,
@@ -46,7 +46,8 @@ const startWorker = () => {
       approvers: () => sc.app.config.remediation.approvals.approvers,
       log: sc.app.log,
     }),
-    { connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix: bullPrefix(sc.app) },
+    sc.app.config.redis.prefix,
+    { prefix: bullPrefix(sc.app, QueueNames.decisions) },
   );
 };
 
@@ -186,7 +187,7 @@ describe('POST /slack/interactions', () => {
     const tampered = await send({ ...c, body: c.body.replace('approve', 'deny') });
     expect(tampered.statusCode).toBe(401);
     expect(await totalJobs()).toBe(0);
-    expect(await r.redis.keys(`${r.prefix}:slack:seen:*`)).toEqual([]);
+    expect(await keysOf(r.redis, `${r.keyPrefix}:slack:seen:*`)).toEqual([]);
   });
 
   it('refuses a stale timestamp (401), signed correctly or not', async () => {

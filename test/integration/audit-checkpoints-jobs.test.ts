@@ -9,8 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Processor, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Processor, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointProcessor } from '../../jobs/checkpoint.processor.js';
 import { CheckpointService, checkpointSettings } from '../../src/audit/checkpoints.js';
@@ -29,7 +28,7 @@ import {
 } from '../support/checkpoint-chain.js';
 import type { Receiver } from '../support/receivers/server.js';
 import { startWebhookReceiver, type WebhookReceived } from '../support/receivers/webhook.js';
-import { REDIS_URL, useRedis } from '../support/redis.js';
+import { openTestRedis, testKeyPrefix, testQueue, testWorker, useRedis } from '../support/redis.js';
 
 const ctx = useRedis('audit-ckpt-jobs');
 const keysDir = mkdtempSync(join(tmpdir(), 'cw-keys-'));
@@ -51,10 +50,9 @@ describe('the checkpoint job scheduler', () => {
   it('is upserted once, under the schedule lock, when two workers boot at once', async () => {
     const prefix = `${ctx.prefix}-sched`;
     const workers = [0, 1].map(() => {
-      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-      const opts = { connection: { url: REDIS_URL }, prefix: `${prefix}:bull` };
-      const scan = new Queue(QueueNames.scan, opts);
-      const audit = new Queue<CheckpointJobPayload>(QueueNames.audit, opts);
+      const redis = openTestRedis();
+      const scan = testQueue(QueueNames.scan, prefix);
+      const audit = testQueue<CheckpointJobPayload>(QueueNames.audit, prefix);
       closers.push(
         () => scan.close(),
         () => audit.close(),
@@ -74,7 +72,7 @@ describe('the checkpoint job scheduler', () => {
     }
     const states = await Promise.all(
       workers.map((w) =>
-        upsertSchedules(w.redis, prefix, [
+        upsertSchedules(w.redis, testKeyPrefix(prefix), [
           discoverSchedule(w.scan, '*/15 * * * *'),
           checkpointSchedule(w.audit, '0 * * * *'),
         ]),
@@ -141,12 +139,8 @@ describe('the checkpoint job processor', () => {
     c = await makeChain(ctx.redis, { prefix: `${ctx.prefix}-job`, key, hookUrl: hook.url });
     closers.push(() => c.app.close());
     expect(c.app.config.evidence.checkpoints.schedule).toBe('0 * * * *'); // hourly by default
-    const opts = { connection: { url: REDIS_URL }, prefix: `${c.prefix}:bull` };
-    queue = new Queue<CheckpointJobPayload>(QueueNames.audit, opts);
-    const worker = new Worker(QueueNames.audit, checkpointProcessor(c.app.checkpoints) as Processor, {
-      connection: { url: REDIS_URL, maxRetriesPerRequest: null },
-      prefix: `${c.prefix}:bull`,
-    });
+    queue = testQueue<CheckpointJobPayload>(QueueNames.audit, c.prefix);
+    const worker = testWorker(QueueNames.audit, checkpointProcessor(c.app.checkpoints) as Processor, c.prefix);
     closers.push(
       () => queue.close(),
       () => worker.close(),

@@ -37,7 +37,7 @@ import {
 } from '../support/checkpoint-chain.js';
 import type { Receiver } from '../support/receivers/server.js';
 import { startWebhookReceiver, type WebhookReceived } from '../support/receivers/webhook.js';
-import { useRedis } from '../support/redis.js';
+import { testKeyPrefix, useRedis } from '../support/redis.js';
 
 const ctx = useRedis('audit-ckpt');
 const keysDir = mkdtempSync(join(tmpdir(), 'cw-keys-'));
@@ -120,7 +120,7 @@ describe('writing a checkpoint', () => {
   it('audit verify (CLI and API) passes and names the checkpoint it checked', async () => {
     const { code, entries } = await verifyJson(c.files.configPath);
     expect(code).toBe(0);
-    for (const where of [`redis ${c.prefix}:audit`, c.auditFile]) {
+    for (const where of [`redis ${testKeyPrefix(c.prefix)}:audit`, c.auditFile]) {
       expect(copy(entries, where)).toMatchObject({
         ok: true,
         checkpoint: {
@@ -133,7 +133,9 @@ describe('writing a checkpoint', () => {
     }
     const text = await cli(c.files.configPath, 'audit', 'verify');
     expect(text.out).toContain(`checkpoint: checkpoint #30 of ${time}`);
-    expect(text.out).toContain(`read from file sink ${c.anchor}:1: held by redis ${c.prefix}:audit and ${c.auditFile}`);
+    expect(text.out).toContain(
+      `read from file sink ${c.anchor}:1: held by redis ${testKeyPrefix(c.prefix)}:audit and ${c.auditFile}`,
+    );
     // An auditor's key given by hand checks the same.
     expect((await verifyJson(c.files.configPath, '--key', key.pubPath)).code).toBe(0);
     // Offline, the file alone, without Redis.
@@ -152,7 +154,7 @@ describe('writing a checkpoint', () => {
     await appendCheckpointLine(c.anchor, recordOf(env, readCheckpoint(env, other.publicKey)!));
     const { code, entries } = await verifyJson(c.files.configPath);
     expect(code).toBe(0);
-    const cp = copy(entries, `redis ${c.prefix}:audit`).checkpoint!;
+    const cp = copy(entries, `redis ${testKeyPrefix(c.prefix)}:audit`).checkpoint!;
     expect(cp.checked).toMatchObject({ seq: 30 });
     expect(cp.invalid).toEqual([
       { source: `file sink ${c.anchor}:2`, reason: expect.stringMatching(/no signature verifies/) },
@@ -171,13 +173,13 @@ describe('each attack is detected, naming the checkpoint', () => {
   it('(a) the tail cut below the checkpoint in Redis and the file', async () => {
     const { c, time } = await checkpointed('cut');
     await cutTail(ctx.redis, c, 20);
-    await ctx.redis.del(`${c.prefix}:audit:checkpoint`); // the attacker cleans Redis of it too
+    await ctx.redis.del(`${testKeyPrefix(c.prefix)}:audit:checkpoint`); // the attacker cleans Redis of it too
     // Without the checkpoint it all holds: both copies verify and agree.
     const plain = await verifyCopies(c.log, { file: c.auditFile, redisLabel: 'redis' });
     expect(plain.every((x) => x.result.ok)).toBe(true);
     const { code, entries } = await verifyJson(c.files.configPath);
     expect(code).toBe(1);
-    for (const where of [`redis ${c.prefix}:audit`, c.auditFile]) {
+    for (const where of [`redis ${testKeyPrefix(c.prefix)}:audit`, c.auditFile]) {
       const r = copy(entries, where);
       expect(r.firstBroken).toMatchObject({ reason: 'checkpoint-missing', seq: 30 });
       expect(r.firstBroken!.detail).toContain(
@@ -197,7 +199,7 @@ describe('each attack is detected, naming the checkpoint', () => {
     expect(plain.map((x) => x.result.ok)).toEqual([true, true, true]);
     const { code, entries } = await verifyJson(c.files.configPath);
     expect(code).toBe(1);
-    for (const where of [`redis ${c.prefix}:audit`, c.auditFile]) {
+    for (const where of [`redis ${testKeyPrefix(c.prefix)}:audit`, c.auditFile]) {
       const r = copy(entries, where);
       expect(r.firstBroken).toMatchObject({ reason: 'checkpoint-mismatch', seq: 30, position: 29 });
       expect(r.firstBroken!.detail).toContain(
@@ -215,7 +217,10 @@ describe('each attack is detected, naming the checkpoint', () => {
     await copyFile(b.auditFile, c.auditFile);
     const { code, entries } = await verifyJson(c.files.configPath);
     expect(code).toBe(1);
-    expect(copy(entries, `redis ${c.prefix}:audit`)).toMatchObject({ ok: true, checkpoint: { holds: true } });
+    expect(copy(entries, `redis ${testKeyPrefix(c.prefix)}:audit`)).toMatchObject({
+      ok: true,
+      checkpoint: { holds: true },
+    });
     const f = copy(entries, c.auditFile);
     expect(f.ok).toBe(false);
     expect(f.firstBroken).toMatchObject({ reason: 'checkpoint-mismatch', seq: 1, position: 0 });

@@ -8,7 +8,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { CrossCheckResult } from '../../src/audit/cross-check.js';
@@ -26,9 +25,10 @@ import type { VerifyResult } from '../../src/audit/verify.js';
 import { run } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/clock.js';
 import { CwError, ErrorCodes } from '../../src/errors.js';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { type TestAppFiles, testApp, writeTestFiles } from '../support/app.js';
 import { captureIo } from '../support/capture.js';
-import { REDIS_URL, useRedis } from '../support/redis.js';
+import { openTestRedis, testKeyPrefix, testRedisConfig, useRedis } from '../support/redis.js';
 
 const ctx = useRedis('audit-copies');
 const clock = new ManualClock('2026-11-01T00:00:00Z');
@@ -55,7 +55,12 @@ const input = (i: number, worker = 'w0'): AppendInput => ({
 });
 
 /** A worker's audit log with its mirror, as buildApp wires it. */
-function mirrored(prefix: string, path: string, redis: Redis = ctx.redis): { log: RedisAuditLog; mirror: JsonlMirror } {
+function mirrored(
+  bare: string,
+  path: string,
+  redis: RedisClient = ctx.redis,
+): { log: RedisAuditLog; mirror: JsonlMirror } {
+  const prefix = testKeyPrefix(bare);
   const mirror = new JsonlMirror(redis, { prefix, path });
   return { log: new RedisAuditLog(redis, { prefix, clock, mirror }), mirror };
 }
@@ -128,7 +133,7 @@ describe('an append against a Redis that lost data', () => {
     expect(err).not.toBeInstanceOf(AuditMirrorError);
     expect(err.retryable).toBe(false);
     expect(err.exitCode).toBe(2);
-    expect(err.message).toContain(`prefix ${prefix}`);
+    expect(err.message).toContain(`prefix ${testKeyPrefix(prefix)}`);
     expect(err.message).toContain('head at seq 0 (empty)');
     expect(err.message).toContain(`seq 50 (${events[49]!.hash.slice(0, 12)}`);
     expect(err.message).toContain(restarted.mirror.path);
@@ -252,7 +257,7 @@ async function cliChain(label: string): Promise<CliChain> {
     const path = app.config.audit.file;
     expect(await fileLines(path)).toEqual(events.map((e) => canonicalJson(e)));
     // A log on the test connection, for inspecting and tampering after the app is gone.
-    return { prefix, files, path, events, log: new RedisAuditLog(ctx.redis, { prefix, clock }) };
+    return { prefix, files, path, events, log: new RedisAuditLog(ctx.redis, { prefix: testKeyPrefix(prefix), clock }) };
   } finally {
     await app.close();
   }
@@ -263,8 +268,12 @@ describe('credwarden audit verify holds the copies against each other', () => {
     const c = await cliChain('healthy');
     const res = await auditVerify(c.files.configPath);
     expect(res.code).toBe(0);
-    expect(res.entries.map((e) => e.where)).toEqual([`redis ${c.prefix}:audit`, c.path, 'cross-check']);
-    expect(entryAt(res.entries, `redis ${c.prefix}:audit`)).toMatchObject({ ok: true, count: 50, headSeq: 50 });
+    expect(res.entries.map((e) => e.where)).toEqual([`redis ${testKeyPrefix(c.prefix)}:audit`, c.path, 'cross-check']);
+    expect(entryAt(res.entries, `redis ${testKeyPrefix(c.prefix)}:audit`)).toMatchObject({
+      ok: true,
+      count: 50,
+      headSeq: 50,
+    });
     expect(entryAt(res.entries, c.path)).toMatchObject({ ok: true, count: 50, headSeq: 50 });
     expect(res.cross).toMatchObject({
       ok: true,
@@ -273,7 +282,7 @@ describe('credwarden audit verify holds the copies against each other', () => {
       redis: { headSeq: 50, chainId: c.events[0]!.hash },
       file: { path: c.path, exists: true, lastSeq: 50, chainId: c.events[0]!.hash },
     });
-    expect(res.text).toContain(`redis ${c.prefix}:audit: OK, 50 events`);
+    expect(res.text).toContain(`redis ${testKeyPrefix(c.prefix)}:audit: OK, 50 events`);
     expect(res.text).toContain(`${c.path}: OK, 50 events`);
     expect(res.text).toContain('cross-check: OK');
     expect(res.text).not.toContain('DIVERGED');
@@ -284,7 +293,7 @@ describe('credwarden audit verify holds the copies against each other', () => {
     await rm(c.path);
     const res = await auditVerify(c.files.configPath);
     expect(res.code).toBe(1);
-    expect(entryAt(res.entries, `redis ${c.prefix}:audit`)).toMatchObject({ ok: true, count: 50 });
+    expect(entryAt(res.entries, `redis ${testKeyPrefix(c.prefix)}:audit`)).toMatchObject({ ok: true, count: 50 });
     expect(res.cross.ok).toBe(false);
     expect(res.cross.file.exists).toBe(false);
     expect(res.cross.problems).toHaveLength(1);
@@ -313,7 +322,7 @@ describe('credwarden audit verify holds the copies against each other', () => {
     const res = await auditVerify(c.files.configPath);
     expect(res.code).toBe(1);
     // Each copy verifies on its own: Redis as an empty chain, the file as the full one.
-    expect(entryAt(res.entries, `redis ${c.prefix}:audit`)).toMatchObject({ ok: true, count: 0 });
+    expect(entryAt(res.entries, `redis ${testKeyPrefix(c.prefix)}:audit`)).toMatchObject({ ok: true, count: 0 });
     expect(entryAt(res.entries, c.path)).toMatchObject({ ok: true, count: 50 });
     expect(res.cross).toMatchObject({ ok: false, redis: { headSeq: 0 }, file: { lastSeq: 50 } });
     expect(res.cross.problems).toHaveLength(1);
@@ -328,7 +337,7 @@ describe('credwarden audit verify holds the copies against each other', () => {
     expect(await c.log.verify()).toMatchObject({ ok: true, count: 50, headHash: forged[49]!.hash });
     const res = await auditVerify(c.files.configPath);
     expect(res.code).toBe(1);
-    expect(entryAt(res.entries, `redis ${c.prefix}:audit`)).toMatchObject({ ok: true, count: 50 });
+    expect(entryAt(res.entries, `redis ${testKeyPrefix(c.prefix)}:audit`)).toMatchObject({ ok: true, count: 50 });
     expect(entryAt(res.entries, c.path)).toMatchObject({ ok: true, count: 50 });
     expect(res.cross).toMatchObject({ ok: false, compared: 9 });
     expect(res.cross.problems).toHaveLength(1);
@@ -345,7 +354,7 @@ describe('credwarden audit verify holds the copies against each other', () => {
     expect(await verifyJsonl(c.path)).toMatchObject({ ok: true, count: 50 });
     const res = await auditVerify(c.files.configPath);
     expect(res.code).toBe(1);
-    expect(entryAt(res.entries, `redis ${c.prefix}:audit`)).toMatchObject({ ok: true, count: 50 });
+    expect(entryAt(res.entries, `redis ${testKeyPrefix(c.prefix)}:audit`)).toMatchObject({ ok: true, count: 50 });
     expect(entryAt(res.entries, c.path)).toMatchObject({ ok: true, count: 50 });
     expect(res.cross).toMatchObject({ ok: false, compared: 9 });
     expect(res.cross.problems).toHaveLength(1);
@@ -364,7 +373,7 @@ describe('two configs with different Redis prefixes in one folder', () => {
     const prefixes = [freshPrefix('cfg-a'), freshPrefix('cfg-b')];
     const configs = ['a', 'b'].map((name) => join(folder, `credwarden-${name}.yaml`));
     for (const [i, p] of prefixes.entries()) {
-      await writeFile(configs[i]!, stringify({ redis: { url: REDIS_URL, prefix: p } }));
+      await writeFile(configs[i]!, stringify({ redis: testRedisConfig({ prefix: p }) }));
     }
     for (const [i, configPath] of configs.entries()) {
       const app = await testApp({ dir: folder, configPath });
@@ -382,7 +391,11 @@ describe('two configs with different Redis prefixes in one folder', () => {
     for (const [i, configPath] of configs.entries()) {
       const res = await auditVerify(configPath);
       expect(res.code).toBe(0);
-      expect(res.entries.map((e) => e.where)).toEqual([`redis ${prefixes[i]}:audit`, files[i], 'cross-check']);
+      expect(res.entries.map((e) => e.where)).toEqual([
+        `redis ${testKeyPrefix(prefixes[i]!)}:audit`,
+        files[i],
+        'cross-check',
+      ]);
       expect(res.cross).toMatchObject({ ok: true, compared: 5 + i, file: { path: files[i] } });
       expect(res.text).toContain('cross-check: OK');
     }
@@ -418,7 +431,7 @@ describe('a torn last line (a crash mid-write) is not divergence', () => {
     const path = join(dir, `${prefix}.jsonl`);
     const events = await fill(mirrored(prefix, path).log, 10);
     // Seq 11 is in Redis; the worker died while writing its line to the file.
-    const [e11] = await new RedisAuditLog(ctx.redis, { prefix, clock }).appendMany([input(11)]);
+    const [e11] = await new RedisAuditLog(ctx.redis, { prefix: testKeyPrefix(prefix), clock }).appendMany([input(11)]);
     await writeFile(path, canonicalJson(e11).slice(0, 40), { flag: 'a' });
     expect(await fileLines(path)).toHaveLength(11);
 
@@ -447,7 +460,7 @@ describe('concurrent writers sharing one file', () => {
     const path = join(dir, `${prefix}.jsonl`);
     const conns = await Promise.all(
       [0, 1, 2].map(async () => {
-        const r = new Redis(ctx.url, { lazyConnect: true });
+        const r = openTestRedis({ lazyConnect: true });
         await r.connect();
         return r;
       }),
@@ -467,7 +480,7 @@ describe('concurrent writers sharing one file', () => {
           return out;
         }),
       );
-      const log = new RedisAuditLog(ctx.redis, { prefix, clock });
+      const log = new RedisAuditLog(ctx.redis, { prefix: testKeyPrefix(prefix), clock });
       const all = await log.read();
       expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
       expect(await log.verify()).toMatchObject({ ok: true, count: 600, headSeq: 600 });

@@ -20,7 +20,7 @@ describe('deduplicated appends and the mirror', () => {
   it('a retry whose appends are all deduplicated resolves only once the file holds them', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cw-dedup-')), 'audit.jsonl');
     const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
-    const mirror = () => new JsonlMirror(r.redis, { prefix: r.prefix, path: file });
+    const mirror = () => new JsonlMirror(r.redis, { prefix: r.keyPrefix, path: file });
     const intent = {
       type: 'action.intent' as const,
       actor: 'credwarden',
@@ -35,11 +35,11 @@ describe('deduplicated appends and the mirror', () => {
       data: { planId: 'p' },
       idempotencyKey: 'p/checked/1',
     };
-    await new RedisAuditLog(r.redis, { prefix: r.prefix, clock: systemClock, mirror: mirror() }).append(intent);
+    await new RedisAuditLog(r.redis, { prefix: r.keyPrefix, clock: systemClock, mirror: mirror() }).append(intent);
     // The dying writer: its event reaches Redis, never the file.
-    await new RedisAuditLog(r.redis, { prefix: r.prefix, clock: systemClock }).append(checked);
+    await new RedisAuditLog(r.redis, { prefix: r.keyPrefix, clock: systemClock }).append(checked);
     expect(lines()).toBe(1);
-    const retry = new RedisAuditLog(r.redis, { prefix: r.prefix, clock: systemClock, mirror: mirror() });
+    const retry = new RedisAuditLog(r.redis, { prefix: r.keyPrefix, clock: systemClock, mirror: mirror() });
     expect((await retry.record(intent)).appended).toBe(false);
     const again = await retry.record(checked);
     expect([again.appended, again.event.seq]).toEqual([false, 2]);

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AppendInput,
@@ -17,7 +16,8 @@ import {
 } from '../../src/audit/index.js';
 import { ManualClock } from '../../src/clock.js';
 import { CwError, ErrorCodes } from '../../src/errors.js';
-import { useRedis } from '../support/redis.js';
+import type { RedisClient } from '../../src/queue/connection.js';
+import { openTestRedis, useRedis } from '../support/redis.js';
 
 const ctx = useRedis('audit');
 const clock = new ManualClock('2026-11-01T00:00:00Z');
@@ -31,7 +31,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const freshPrefix = (): string => `${ctx.prefix}:${++n}`;
+/** A key prefix of its own (`{P}:<n>` on a cluster: every key of one log in one slot). */
+const freshPrefix = (): string => `${ctx.keyPrefix}:${++n}`;
 const input = (i: number, worker = 'w0'): AppendInput => ({
   type: 'action.intent',
   actor: `worker/${worker}`,
@@ -39,7 +40,7 @@ const input = (i: number, worker = 'w0'): AppendInput => ({
   data: { i, worker, reason: 'stale-key' },
 });
 
-function newLog(opts: Partial<RedisAuditLogOptions> = {}, redis: Redis = ctx.redis): RedisAuditLog {
+function newLog(opts: Partial<RedisAuditLogOptions> = {}, redis: RedisClient = ctx.redis): RedisAuditLog {
   return new RedisAuditLog(redis, { prefix: opts.prefix ?? freshPrefix(), clock, ...opts });
 }
 
@@ -104,7 +105,7 @@ describe('RedisAuditLog', () => {
     const prefix = freshPrefix();
     const conns = await Promise.all(
       [0, 1, 2, 3].map(async () => {
-        const r = new Redis(ctx.url, { lazyConnect: true });
+        const r = openTestRedis({ lazyConnect: true });
         await r.connect();
         return r;
       }),
@@ -242,7 +243,7 @@ describe('tampering in Redis', () => {
 describe('JSONL mirror', () => {
   it('holds exactly the chain, in order, and verifies', async () => {
     const path = join(dir, 'nested', 'a', 'audit.jsonl');
-    const mirror = new JsonlMirror(ctx.redis, { prefix: ctx.prefix, path });
+    const mirror = new JsonlMirror(ctx.redis, { prefix: ctx.keyPrefix, path });
     const log = newLog({ mirror });
     const events = await fill(log, 25);
     expect(await fileLines(path)).toEqual(events.map((e) => canonicalJson(e)));
@@ -253,11 +254,11 @@ describe('JSONL mirror', () => {
   it('two mirrors on one file with concurrent writers neither duplicate nor interleave', async () => {
     const path = join(dir, 'shared.jsonl');
     const prefix = freshPrefix();
-    const other = new Redis(ctx.url, { lazyConnect: true });
+    const other = openTestRedis({ lazyConnect: true });
     await other.connect();
     try {
       const logs = [ctx.redis, other].map((r) =>
-        newLog({ prefix, mirror: new JsonlMirror(r, { prefix: ctx.prefix, path }) }, r),
+        newLog({ prefix, mirror: new JsonlMirror(r, { prefix: ctx.keyPrefix, path }) }, r),
       );
       await Promise.all(
         logs.map((log, w) => Promise.all(Array.from({ length: 30 }, (_, i) => log.append(input(i, `w${w}`))))),
@@ -274,19 +275,21 @@ describe('JSONL mirror', () => {
   it('a failed mirror does not lose the event and the next sync catches up', async () => {
     const blocker = join(dir, 'not-a-dir');
     await writeFile(blocker, 'x');
-    const log = newLog({ mirror: new JsonlMirror(ctx.redis, { prefix: ctx.prefix, path: join(blocker, 'a.jsonl') }) });
+    const log = newLog({
+      mirror: new JsonlMirror(ctx.redis, { prefix: ctx.keyPrefix, path: join(blocker, 'a.jsonl') }),
+    });
     const err = await expectCode(log.append(input(1)), ErrorCodes.AUDIT);
     expect(err).toBeInstanceOf(AuditMirrorError);
     expect((err as AuditMirrorError).event.seq).toBe(1);
     expect((await log.head()).seq).toBe(1);
     const path = join(dir, 'catch-up.jsonl');
-    expect(await new JsonlMirror(ctx.redis, { prefix: ctx.prefix, path }).sync(log)).toBe(1);
+    expect(await new JsonlMirror(ctx.redis, { prefix: ctx.keyPrefix, path }).sync(log)).toBe(1);
     expect(await fileLines(path)).toHaveLength(1);
   });
 
   it('an edited line is detected when verifying the file, with its line number', async () => {
     const path = join(dir, 'edited.jsonl');
-    const log = newLog({ mirror: new JsonlMirror(ctx.redis, { prefix: ctx.prefix, path }) });
+    const log = newLog({ mirror: new JsonlMirror(ctx.redis, { prefix: ctx.keyPrefix, path }) });
     await fill(log, 8);
     const lines = await fileLines(path);
     lines[4] = lines[4]!.replace('"reason":"stale-key"', '"reason":"approved"');
@@ -302,7 +305,7 @@ describe('JSONL mirror', () => {
 
   it('refuses to extend a copy that diverged from Redis, and repairs a torn last line', async () => {
     const path = join(dir, 'diverged.jsonl');
-    const mirror = new JsonlMirror(ctx.redis, { prefix: ctx.prefix, path });
+    const mirror = new JsonlMirror(ctx.redis, { prefix: ctx.keyPrefix, path });
     const prefix = freshPrefix();
     const log = newLog({ prefix, mirror });
     await fill(log, 5);
@@ -318,7 +321,7 @@ describe('JSONL mirror', () => {
     good[4] = canonicalJson((await log.read(5, 1))[0]);
     await writeFile(torn, `${good.join('\n')}\n${good[4]!.slice(0, 20)}`);
     await fill(newLog({ prefix }), 2);
-    expect(await new JsonlMirror(ctx.redis, { prefix: ctx.prefix, path: torn }).sync(log)).toBe(2);
+    expect(await new JsonlMirror(ctx.redis, { prefix: ctx.keyPrefix, path: torn }).sync(log)).toBe(2);
     expect(await verifyJsonl(torn)).toMatchObject({ ok: true, count: 7 });
   });
 });
@@ -327,8 +330,8 @@ describe('RedisAuditLog idempotency keys', () => {
   const r2 = useRedis('audit-idem');
   it('records an event once per idempotency key, across instances, and returns the recorded event', async () => {
     const clock = new ManualClock('2026-11-01T00:00:00Z');
-    const a = new RedisAuditLog(r2.redis, { prefix: r2.prefix, clock, actor: 'w1' });
-    const b = new RedisAuditLog(r2.redis.duplicate(), { prefix: r2.prefix, clock, actor: 'w2' });
+    const a = new RedisAuditLog(r2.redis, { prefix: r2.keyPrefix, clock, actor: 'w1' });
+    const b = new RedisAuditLog(r2.redis.duplicate(), { prefix: r2.keyPrefix, clock, actor: 'w2' });
     const first = await a.append({
       type: 'credential.added',
       subject: 'x',

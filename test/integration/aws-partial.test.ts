@@ -79,10 +79,10 @@ describe('partial scan on AccessDenied', () => {
       grants: [],
       agentId: null,
     };
-    await r.redis.hset(`${r.prefix}:inv:creds`, known.id, JSON.stringify(known));
+    await r.redis.hset(`${r.keyPrefix}:inv:creds`, known.id, JSON.stringify(known));
     const second = await app.orchestrator.runInProcess('p-2', 'test', app.orchestrator.units(), 2);
     expect(second.counts.drift['credential.removed'] ?? 0).toBe(0);
-    expect(await r.redis.hexists(`${r.prefix}:inv:creds`, known.id)).toBe(1);
+    expect(await r.redis.hexists(`${r.keyPrefix}:inv:creds`, known.id)).toBe(1);
     const finished = (await app.audit.read(1)).filter((e) => e.type === 'scan.finished' && e.subject === 'p-2');
     expect(finished[0]!.data.status).toBe('partial');
   });

@@ -6,7 +6,6 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/context.js';
 import { run } from '../../src/cli/main.js';
@@ -15,7 +14,7 @@ import { upsertDiscoverSchedule } from '../../src/queue/scheduler.js';
 import { ACCOUNT_A, ACCOUNT_B, registry, seedEstate } from '../fixtures/aws-estate.js';
 import { type TestAppFiles, useMotoCredentialsEnv, writeTestFiles } from '../support/app.js';
 import { useMoto } from '../support/moto.js';
-import { useRedis } from '../support/redis.js';
+import { testQueue, useRedis } from '../support/redis.js';
 
 const moto = useMoto();
 const r = useRedis('cli');
@@ -52,7 +51,7 @@ describe('credwarden CLI', () => {
     expect(summary).toMatchObject({ status: 'complete', trigger: 'cli', counts: { credentials: 8 } });
     expect(summary.units.map((u: { key: string }) => u.key).sort()).toEqual([`aws/${ACCOUNT_A}`, `aws/${ACCOUNT_B}`]);
     // One discover job per unit, with deterministic ids.
-    const q = new Queue('discover', { connection: { url: r.url }, prefix: `${r.prefix}:bull` });
+    const q = testQueue('discover', r.prefix);
     const job = await q.getJob(`discover/${summary.id}/aws/${ACCOUNT_A}`);
     expect(job?.returnvalue).toMatchObject({ status: 'ok', credentials: 6 });
     await q.close();
@@ -104,10 +103,10 @@ describe('credwarden CLI', () => {
   });
 
   it('upserts the discovery schedule from one place, idempotently', async () => {
-    const q = new Queue('scan', { connection: { url: r.url }, prefix: `${r.prefix}:bull` });
-    await upsertDiscoverSchedule(q, r.redis, r.prefix, '*/15 * * * *');
-    await r.redis.del(`${r.prefix}:schedule-lock`);
-    const again = await upsertDiscoverSchedule(q, r.redis, r.prefix, '0 * * * *');
+    const q = testQueue('scan', r.prefix);
+    await upsertDiscoverSchedule(q, r.redis, r.keyPrefix, '*/15 * * * *');
+    await r.redis.del(`${r.keyPrefix}:schedule-lock`);
+    const again = await upsertDiscoverSchedule(q, r.redis, r.keyPrefix, '0 * * * *');
     const schedulers = await q.getJobSchedulers();
     expect(schedulers).toHaveLength(1);
     expect(schedulers[0]).toMatchObject({ key: SCHEDULER_ID, pattern: '0 * * * *', tz: 'UTC' });

@@ -12,7 +12,7 @@ const r = useRedis('once');
 
 describe('computeOnce', () => {
   it('computes and stores once; a second call reads the stored value and never computes', async () => {
-    const key = `${r.prefix}:a`;
+    const key = `${r.keyPrefix}:a`;
     let calls = 0;
     const compute = () => ({ n: ++calls });
     const first = await computeOnce(r.redis, key, compute, firstWriterWins(r.redis, key, 60));
@@ -24,7 +24,7 @@ describe('computeOnce', () => {
   });
 
   it('a writer that loses the race returns the value the winner stored, not its own', async () => {
-    const key = `${r.prefix}:race`;
+    const key = `${r.keyPrefix}:race`;
     const results = await Promise.all(
       [1, 2, 3, 4].map((n) =>
         computeOnce(
@@ -44,19 +44,19 @@ describe('computeOnce', () => {
   });
 
   it('fencedBy stores the value with the extra effects under a held lease, and nothing once the lease is lost', async () => {
-    const key = `${r.prefix}:fenced`;
-    const lockKey = `${r.prefix}:lock`;
+    const key = `${r.keyPrefix}:fenced`;
+    const lockKey = `${r.keyPrefix}:lock`;
     const lease = await Lease.acquire(r.redis, lockKey, { ttlMs: 5_000, waitMs: 1_000, what: 'test' });
     await computeOnce(
       r.redis,
       key,
       () => [1, 2],
-      fencedBy(lease, key, [{ op: 'set', key: `${r.prefix}:marker`, value: 'x' }]),
+      fencedBy(lease, key, [{ op: 'set', key: `${r.keyPrefix}:marker`, value: 'x' }]),
     );
     expect(JSON.parse((await r.redis.get(key))!)).toEqual([1, 2]);
-    expect(await r.redis.get(`${r.prefix}:marker`)).toBe('x');
+    expect(await r.redis.get(`${r.keyPrefix}:marker`)).toBe('x');
 
-    const key2 = `${r.prefix}:fenced2`;
+    const key2 = `${r.keyPrefix}:fenced2`;
     await r.redis.set(lockKey, 'someone-else');
     await expect(computeOnce(r.redis, key2, () => [3], fencedBy(lease, key2))).rejects.toThrow();
     expect(await r.redis.get(key2)).toBeNull();

@@ -17,7 +17,7 @@ import { ManualClock } from '../../src/clock.js';
 import { type Collected, collect } from '../../src/evidence/collect.js';
 import { signingKeyFrom } from '../../src/evidence/signing.js';
 import { writeHistory } from '../support/evidence-history.js';
-import { useRedis } from '../support/redis.js';
+import { testKeyPrefix, useRedis } from '../support/redis.js';
 
 const r = useRedis('evidence-memory');
 const MB = 1024 * 1024;
@@ -37,7 +37,7 @@ async function measure(
   events: number,
 ): Promise<{ growth: number; out: Collected; seconds: number; sliceLines: number }> {
   const clock = new ManualClock(START);
-  const log = new RedisAuditLog(r.redis, { prefix: `${r.prefix}-${events}`, clock });
+  const log = new RedisAuditLog(r.redis, { prefix: testKeyPrefix(`${r.prefix}-${events}`), clock });
   const facts = await writeHistory(log, clock, {
     credentials: 2000,
     events,

@@ -54,6 +54,7 @@ describe('the evidence pack, the API route and the CLI', () => {
         'controls.csv',
         'coverage.csv',
         'coverage-units.csv',
+        'drills.csv',
         'audit/slice.jsonl',
         'audit/proof.json',
       ]);
@@ -176,7 +177,7 @@ describe('the evidence pack, the API route and the CLI', () => {
     expect(await run(argv, good), good.stderr.join('\n')).toBe(0);
     const printed = JSON.parse(good.stdout.join('\n')) as { controls: { id: string; status: string }[]; out: string };
     expect(printed.out).toBe(out);
-    expect(printed.controls.map((c) => c.id)).toEqual(['AC-2(3)', 'AC-6', 'IA-5']);
+    expect(printed.controls.map((c) => c.id)).toEqual(['AC-2(3)', 'AC-6', 'IA-5', 'IR-3', 'SI-4']);
     expect((await verifyPack(out)).ok).toBe(true);
     const pulled = await lastExport();
     expect(pulled).toMatchObject({

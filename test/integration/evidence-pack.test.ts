@@ -4,6 +4,7 @@
  * every control's status, reason and numbers, each worked out by hand from the timeline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_DRILL } from '../../src/evidence/controls-drills.js';
 import type { CollectedEvidence } from '../../src/evidence/model.js';
 import type { App } from '../../src/main.js';
 import { fingerprint } from '../../src/policy/evaluate.js';
@@ -295,6 +296,7 @@ describe('evidence pack over a seeded history', () => {
         'no policy maps to it (credwarden reads credential metadata, not code: no leak scanning)',
       ],
       '8.6.3': ['pass', `no findings in the period; ${every}`],
+      '12.10.2': ['not-evidenced', NO_DRILL],
     });
     expect(by['8.6.1']!.exceptions).toEqual([s.excId]);
   });

@@ -89,8 +89,8 @@ class CrashingAudit implements AuditAppender {
   }
 }
 
-function world(policies: PolicySet = every, prefix = `${r.prefix}:${++n}`) {
-  const file = join(dir, `${prefix.replace(/:/g, '_')}.jsonl`);
+function world(policies: PolicySet = every, prefix = `${r.keyPrefix}:${++n}`) {
+  const file = join(dir, `${prefix.replace(/[:{}]/g, '_')}.jsonl`);
   const auditLog = new RedisAuditLog(r.redis, {
     prefix,
     clock,

@@ -11,8 +11,8 @@
  * every failure message names it), CW_FAULT_REMEDIATE_USERS the agent users (default 20).
  * `npm run fault:remediate -- --trials 100` runs the full measurement.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { type AwsRecordingProxy, startAwsRecordingProxy } from '../support/aws-recording-proxy.js';
 import {
   ensureBuilt,
@@ -25,7 +25,7 @@ import {
 } from '../support/fault-harness.js';
 import { type RemediationSetup, remediationSetup } from '../support/fault-remediate.js';
 import { useMoto } from '../support/moto.js';
-import { REDIS_URL } from '../support/redis.js';
+import { openTestRedis } from '../support/redis.js';
 
 const TRIALS = Number(process.env.CW_FAULT_REMEDIATE_TRIALS ?? 4);
 const SEED = Number(process.env.CW_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -35,7 +35,7 @@ const TIMEOUT_MS = (TRIALS + 1) * 90_000 + 60_000;
 
 const moto = useMoto();
 let proxy: AwsRecordingProxy;
-let redis: Redis;
+let redis: RedisClient;
 let setup: RemediationSetup;
 let harness: FaultHarness | undefined;
 
@@ -43,7 +43,7 @@ describe('SIGKILLed workers in a batch of remediation actions (fault harness)', 
   beforeAll(async () => {
     ensureBuilt();
     proxy = await startAwsRecordingProxy(moto.endpoint);
-    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis = openTestRedis();
     setup = remediationSetup({
       proxy,
       motoEndpoint: moto.endpoint,

@@ -17,8 +17,8 @@
  * an instant where the key in KV was not Active in IAM and accepted by STS as the user. A control
  * proves the poller reports such an instant.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisClient } from '../../src/queue/connection.js';
 import {
   afterAws,
   afterKvWrite,
@@ -36,7 +36,7 @@ import {
 import { type HookProxy, startHookProxy } from '../support/fault-rotate-proxy.js';
 import { useMoto } from '../support/moto.js';
 import { useOpenBao } from '../support/openbao.js';
-import { REDIS_URL, useRedis } from '../support/redis.js';
+import { openTestRedis, useRedis } from '../support/redis.js';
 import { ACCOUNT, setKeyStatus } from '../support/remediation-env.js';
 import { rotationScenario, seedAgents } from '../support/rotation-env.js';
 
@@ -46,7 +46,7 @@ const r = useRedis('fault-rotate');
 let awsProxy: HookProxy;
 let baoProxy: HookProxy;
 let poller: Poller;
-let redis: Redis;
+let redis: RedisClient;
 let env: TrialEnv;
 let worker: { args: string[]; how: string; cleanup(): void } | undefined;
 const results: TrialResult[] = [];
@@ -133,7 +133,7 @@ describe('SIGKILLed rotate-key workers: one live key, no orphan, no duplicate KV
   beforeAll(async () => {
     awsProxy = await startHookProxy(moto.endpoint);
     baoProxy = await startHookProxy(bao.address, { stripV1: true });
-    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    redis = openTestRedis();
     poller = await startPoller();
     worker = await workerCommand();
     env = {

@@ -70,8 +70,8 @@ async function cli(...args: string[]) {
 }
 
 async function seed(findings: Finding[]): Promise<void> {
-  await r.redis.del(`${r.prefix}:findings`);
-  for (const f of findings) await r.redis.hset(`${r.prefix}:findings`, f.fingerprint, JSON.stringify(f));
+  await r.redis.del(`${r.keyPrefix}:findings`);
+  for (const f of findings) await r.redis.hset(`${r.keyPrefix}:findings`, f.fingerprint, JSON.stringify(f));
 }
 
 async function until<T>(what: string, get: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
@@ -85,7 +85,7 @@ async function until<T>(what: string, get: () => Promise<T | undefined | false>,
 }
 
 async function auditOf(type: string): Promise<{ subject: string; data: Record<string, unknown> }[]> {
-  const entries = await r.redis.xrange(`${r.prefix}:audit:events`, '-', '+');
+  const entries = await r.redis.xrange(`${r.keyPrefix}:audit:events`, '-', '+');
   return entries.map(([, f]) => JSON.parse(f[1]!)).filter((e) => e.type === type);
 }
 
@@ -120,7 +120,7 @@ beforeAll(async () => {
   app = await testApp(files, clock);
   await seed([OPEN_AWS, SUPPRESSED_AWS, RESOLVED_VAULT, MERGED]);
   await r.redis.hset(
-    `${r.prefix}:scores:credentials`,
+    `${r.keyPrefix}:scores:credentials`,
     OPEN_AWS.credentialId,
     JSON.stringify({
       credentialId: OPEN_AWS.credentialId,

@@ -140,13 +140,13 @@ describe('findings across scans', () => {
   });
 
   it('--as-of answers what will be overdue later, without storing anything', async () => {
-    const before = await r.redis.hlen(`${r.prefix}:findings`);
+    const before = await r.redis.hlen(`${r.keyPrefix}:findings`);
     const later = await app.findings.preview(new Date(START + 60 * 86_400_000));
     const old = later.result.changed.filter((f) => f.policy === 'agent-key-old');
     expect(old.length).toBeGreaterThan(0);
     expect(old.every((f) => f.agentId === 'invoice-bot' || f.agentId === 'etl-bot')).toBe(true);
     expect((await app.findings.all()).some((f) => f.policy === 'agent-key-old')).toBe(false);
-    expect(await r.redis.hlen(`${r.prefix}:findings`)).toBe(before);
+    expect(await r.redis.hlen(`${r.keyPrefix}:findings`)).toBe(before);
   });
 
   it('scores credentials and agents with their explanations', async () => {

@@ -70,13 +70,13 @@ let files: TestAppFiles;
 let app: App;
 
 async function putCredentials(...creds: Credential[]) {
-  for (const c of creds) await r.redis.hset(`${r.prefix}:inv:creds`, c.id, JSON.stringify(c));
+  for (const c of creds) await r.redis.hset(`${r.keyPrefix}:inv:creds`, c.id, JSON.stringify(c));
 }
 
 /** A scan that observed the whole account, so the evaluation may resolve (and merging must not). */
 async function evaluate(scanId: string) {
   await r.redis.hset(
-    `${r.prefix}:scan:${scanId}:units`,
+    `${r.keyPrefix}:scan:${scanId}:units`,
     `aws/${ACCT}`,
     JSON.stringify({ credentials: [], completePrefixes: [`aws/${ACCT}/`] }),
   );
@@ -84,7 +84,7 @@ async function evaluate(scanId: string) {
 }
 
 async function auditEvents(): Promise<{ type: string; subject: string; data: Record<string, unknown> }[]> {
-  const entries = await r.redis.xrange(`${r.prefix}:audit:events`, '-', '+');
+  const entries = await r.redis.xrange(`${r.keyPrefix}:audit:events`, '-', '+');
   return entries.map(([, fields]) => JSON.parse(fields[1]!)); // one field, "e": the event's JSON
 }
 
@@ -217,9 +217,9 @@ describe('one risk, one finding', () => {
       legacy('cis-aws-no-keys-at-initial-setup', 'medium'),
     ];
     await putCredentials(K2);
-    for (const f of before) await r.redis.hset(`${r.prefix}:findings`, f.fingerprint, JSON.stringify(f));
+    for (const f of before) await r.redis.hset(`${r.keyPrefix}:findings`, f.fingerprint, JSON.stringify(f));
     // Both admin findings paged under the previous version.
-    for (const f of before.slice(0, 2)) await r.redis.hset(`${r.prefix}:alerts:paged`, f.fingerprint, '["pd"]');
+    for (const f of before.slice(0, 2)) await r.redis.hset(`${r.keyPrefix}:alerts:paged`, f.fingerprint, '["pd"]');
 
     const summary = await evaluate('s2');
     expect(summary.held).toBeUndefined();

@@ -11,7 +11,7 @@ import type { ActionRecord } from '../../src/model/action.js';
 import { useMoto } from '../support/moto.js';
 import { useOpenBao } from '../support/openbao.js';
 import { startWebhookReceiver } from '../support/receivers/webhook.js';
-import { useRedis } from '../support/redis.js';
+import { keysOfPrefix, useRedis } from '../support/redis.js';
 import { keyStatuses, seedUsers, useKeyAfter, withIam } from '../support/remediation-env.js';
 import {
   keyWorks,
@@ -114,7 +114,7 @@ describe('rotate-key', () => {
     const secret = (await sc.kv(user))!.data.secret_access_key!;
     expect(secret.length).toBeGreaterThan(20);
     const dump: string[] = [];
-    for (const key of await sc.app.redis.keys(`${sc.app.config.redis.prefix}:*`)) {
+    for (const key of await keysOfPrefix(sc.app.redis, `${sc.app.config.redis.prefix}:`)) {
       const type = await sc.app.redis.type(key);
       if (type === 'string') dump.push((await sc.app.redis.get(key)) ?? '');
       else if (type === 'hash') dump.push(JSON.stringify(await sc.app.redis.hgetall(key)));

@@ -50,7 +50,7 @@ import { useOpenBao } from '../support/openbao.js';
 import { type PdReceived, startPagerDutyReceiver } from '../support/receivers/pagerduty.js';
 import type { Receiver } from '../support/receivers/server.js';
 import { startWebhookReceiver, type WebhookReceived } from '../support/receivers/webhook.js';
-import { useRedis } from '../support/redis.js';
+import { testQueueKey, useRedis } from '../support/redis.js';
 import { ACCOUNT, keyStatuses, seedUsers } from '../support/remediation-env.js';
 import { keyWorks } from '../support/rotation-env.js';
 
@@ -570,7 +570,7 @@ describe('rotation canary: no new secret reaches any output', () => {
     // Positive controls: the haystacks hold what the rotations wrote, so a clean result means something.
     const dumpText = redisDump.map((h) => h.text).join('\n');
     for (const id of Object.values(planOf)) {
-      const jobKey = `${r.prefix}:bull:remediate:${ids.remediate(id, 'a1')}`;
+      const jobKey = `${testQueueKey(r.prefix, 'remediate')}:${ids.remediate(id, 'a1')}`;
       expect(
         redisDump.some((h) => h.where.endsWith(` ${jobKey}`)),
         jobKey,

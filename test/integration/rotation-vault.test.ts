@@ -23,7 +23,7 @@ import type { ActionRecord } from '../../src/model/action.js';
 import { OPENBAO_SCANNER_POLICY } from '../fixtures/vault-estate.js';
 import { testApp, writeTestFiles } from '../support/app.js';
 import { useOpenBao } from '../support/openbao.js';
-import { useRedis } from '../support/redis.js';
+import { keysOfPrefix, useRedis } from '../support/redis.js';
 import { type Drive, drive } from '../support/remediation-env.js';
 
 const envRef = (name: string) => ['$', `{env:${name}}`].join('');
@@ -278,7 +278,7 @@ function crashOnce<T extends object, K extends keyof T>(obj: T, key: K, after: b
 async function redisDump(s: Setup): Promise<string> {
   const app = s.d.app;
   const out: string[] = [];
-  for (const key of await app.redis.keys(`${app.config.redis.prefix}:*`)) {
+  for (const key of await keysOfPrefix(app.redis, `${app.config.redis.prefix}:`)) {
     const type = await app.redis.type(key);
     if (type === 'string') out.push((await app.redis.get(key)) ?? '');
     else if (type === 'hash') out.push(JSON.stringify(await app.redis.hgetall(key)));

@@ -17,7 +17,7 @@ import type { ScanUnit } from '../../src/sources/source.js';
 import { registry } from '../fixtures/aws-estate.js';
 import { testApp, writeTestFiles } from '../support/app.js';
 import { ACCOUNT, accessKey } from '../support/credentials.js';
-import { useRedis } from '../support/redis.js';
+import { testKeyPrefix, useRedis } from '../support/redis.js';
 
 const r = useRedis('runtime-rules');
 const clock = new ManualClock('2026-11-01T00:00:00Z');
@@ -171,14 +171,14 @@ describe('runtime silences', () => {
       [{ ...base, matchers: { hosts: ['h'] } }, /^matchers\.hosts: is not a field/],
       [{ ...base, id: 'mine' }, /^id: is generated/],
     ];
-    const before = await app.redis.hlen(`${r.prefix}-sil:silences`);
+    const before = await app.redis.hlen(`${testKeyPrefix(`${r.prefix}-sil`)}:silences`);
     for (const [input, message] of cases) {
       const err = await refusal(app.silences.create(input as never, 'alice'));
       expect([err.code, err.message]).toEqual([ErrorCodes.INPUT, expect.stringMatching(message)]);
       expect(err.exitCode).toBe(2);
     }
     expect((await app.silences.create({ ...base, expires: inDays(90) }, 'alice')).expires).toBe(inDays(90));
-    expect(await app.redis.hlen(`${r.prefix}-sil:silences`)).toBe(before + 1);
+    expect(await app.redis.hlen(`${testKeyPrefix(`${r.prefix}-sil`)}:silences`)).toBe(before + 1);
   });
 
   it('expire: unknown is NOT_FOUND; a config silence and an expired one are refused', async () => {

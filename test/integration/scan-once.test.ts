@@ -22,7 +22,7 @@ import { useMoto } from '../support/moto.js';
 import type { Receiver } from '../support/receivers/server.js';
 import { type SlackReceived, startSlackReceiver } from '../support/receivers/slack.js';
 import { startWebhookReceiver, type WebhookReceived } from '../support/receivers/webhook.js';
-import { useRedis } from '../support/redis.js';
+import { testKeyPrefix, useRedis } from '../support/redis.js';
 
 const moto = useMoto();
 const r = useRedis('scan-once');
@@ -53,10 +53,10 @@ describe('scan --once', () => {
     const app = await testApp(files);
     await app.audit.append({ type: 'test.seeded', actor: 'test', subject: 'seed', data: {} });
     await app.close();
-    const events = `${prefix}:audit:events`;
+    const events = `${testKeyPrefix(prefix)}:audit:events`;
     const [[lastId]] = (await r.redis.xrevrange(events, '+', '-', 'COUNT', 1)) as [[string, string[]]];
     expect(await r.redis.xdel(events, lastId)).toBe(1);
-    expect(await r.redis.hget(`${prefix}:audit:head`, 'seq')).toBe('1');
+    expect(await r.redis.hget(`${testKeyPrefix(prefix)}:audit:head`, 'seq')).toBe('1');
 
     const res = await cli(files.configPath, 'scan', '--once');
 
@@ -148,7 +148,7 @@ describe('scan --once', () => {
       };
       expect(out.status).toBe('complete');
       // What the evaluation planned for the rate-limited sink, from Redis: all of it arrived before the return.
-      const plan = JSON.parse((await r.redis.get(`${r.prefix}-alerts:alerts:plan:${out.id}`))!) as {
+      const plan = JSON.parse((await r.redis.get(`${testKeyPrefix(`${r.prefix}-alerts`)}:alerts:plan:${out.id}`))!) as {
         notifications: { sink: string }[];
       };
       const plannedHook = plan.notifications.filter((n) => n.sink === 'hook').length;

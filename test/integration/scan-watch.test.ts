@@ -5,7 +5,6 @@
  * naming the step it was waiting for; deliveries still pending at their deadline reported, not
  * dropped; and the delivery deadline's arithmetic.
  */
-import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CwError, ErrorCodes } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -21,14 +20,14 @@ import {
   watchDeliveries,
 } from '../../src/queue/watch-deliveries.js';
 import { testApp, writeTestFiles } from '../support/app.js';
-import { useRedis } from '../support/redis.js';
+import { testWorker, useRedis } from '../support/redis.js';
 
 const r = useRedis('scan-watch');
 let app: App;
 let queues: Queues;
 
 function watchFor(scanId: string, progress: string[], lastError?: (id: string) => unknown) {
-  const redis = openWatchConnection(r.url, new RedisErrorLog(createLogger({ level: 'silent' })));
+  const redis = openWatchConnection(app.config.redis, new RedisErrorLog(createLogger({ level: 'silent' })));
   const watch = new ScanWatch({
     queues,
     redis,
@@ -66,12 +65,13 @@ describe('ScanWatch', () => {
     const scanId = 'watch-retry';
     const errors = new Map<string, unknown>();
     // A processor that fails like an unwrapped CwError: BullMQ keeps "boom", not the code.
-    const worker = new Worker(
+    const worker = testWorker(
       'scan',
       async () => {
         throw new CwError(ErrorCodes.AWS, 'boom', { retryable: true });
       },
-      { connection: { url: r.url, maxRetriesPerRequest: null }, prefix: bullPrefix(app) },
+      r.prefix,
+      { prefix: bullPrefix(app, 'scan') },
     );
     worker.on('failed', (job, err) => {
       if (job?.id) errors.set(job.id, err);
@@ -119,7 +119,7 @@ describe('ScanWatch', () => {
   it('reports a delivery still pending at its deadline', async () => {
     const scanId = 'watch-pending';
     const n = { id: 'msg_watch_pending', sink: 'slow', mode: 'digest' };
-    await r.redis.set(`${r.prefix}:alerts:plan:${scanId}`, JSON.stringify({ notifications: [n] }));
+    await r.redis.set(`${r.keyPrefix}:alerts:plan:${scanId}`, JSON.stringify({ notifications: [n] }));
     // Queued, but no worker runs alert-slow.
     await queues.alerts.get('slow')!.add(JobNames.deliver, { notificationId: n.id }, { jobId: ids.deliver(n.id) });
     const report = await watchDeliveries({

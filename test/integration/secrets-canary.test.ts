@@ -59,7 +59,7 @@ import {
 } from '../support/canary-capture.js';
 import { type Canary, captureIo, dumpRedisPrefix, findLeaks, type Haystack, lineSink } from '../support/capture.js';
 import { useMoto } from '../support/moto.js';
-import { useRedis } from '../support/redis.js';
+import { testQueueKey, testRedisConfig, useRedis } from '../support/redis.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const moto = useMoto();
@@ -145,7 +145,7 @@ describe('invariant 1: no secret value reaches any output', () => {
     writeFileSync(join(dir, 'agents.yaml'), stringify(registry));
     const config = {
       registry: 'agents.yaml',
-      redis: { url: r.url, prefix: r.prefix },
+      redis: testRedisConfig({ prefix: r.prefix }),
       aws: { endpoint: proxy.endpoint, accounts, maxAttempts: 1 },
       scan: { timeoutSeconds: 60 },
       worker: { shutdownTimeoutSeconds: 10 },
@@ -341,10 +341,10 @@ describe('invariant 1: no secret value reaches any output', () => {
     }
     const types = new Set(redisDump.map((h) => h.where.split(' ')[1]));
     expect([...types]).toEqual(expect.arrayContaining(['hash', 'zset', 'stream', 'string']));
-    expect(redisDump.some((h) => h.where.includes(`${r.prefix}:bull:discover:`) && h.text.includes('unitKey'))).toBe(
-      true,
-    );
-    expect(redisDump.some((h) => h.where.endsWith(`${r.prefix}:audit:events`))).toBe(true);
+    expect(
+      redisDump.some((h) => h.where.includes(`${testQueueKey(r.prefix, 'discover')}:`) && h.text.includes('unitKey')),
+    ).toBe(true);
+    expect(redisDump.some((h) => h.where.endsWith(`${r.keyPrefix}:audit:events`))).toBe(true);
     expect(readFileSync(join(files.dir, 'audit.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(10);
     expect(logLines.lines.length).toBeGreaterThan(0);
     expect(outputs.find((o) => o.where === 'cli process stderr')?.text).toBeDefined();

@@ -179,7 +179,7 @@ describe('Vault inventory against the double', () => {
         }),
       ]);
       expect(summary.counts.drift['credential.removed'] ?? 0).toBe(0);
-      expect(await r.redis.hexists(`${r.prefix}:inv:creds`, tokenId(seeded.teamA.accessor, 'team-a'))).toBe(1);
+      expect(await r.redis.hexists(`${r.keyPrefix}:inv:creds`, tokenId(seeded.teamA.accessor, 'team-a'))).toBe(1);
     } finally {
       vault.putPolicy('', 'credwarden-scanner', SCANNER_POLICY);
     }

@@ -207,7 +207,7 @@ describe('Vault inventory against OpenBao', () => {
         ]);
       }
       expect(summary.counts.drift['credential.removed'] ?? 0).toBe(0);
-      expect(await r.redis.hexists(`${r.prefix}:inv:creds`, tokenId(seeded.teamA.accessor, 'team-a'))).toBe(1);
+      expect(await r.redis.hexists(`${r.keyPrefix}:inv:creds`, tokenId(seeded.teamA.accessor, 'team-a'))).toBe(1);
     } finally {
       await bao.call('PUT', 'sys/policies/acl/credwarden-scanner', { policy: OPENBAO_SCANNER_POLICY });
     }

@@ -160,11 +160,11 @@ describe('the credential page', () => {
     // The registry in this history claims every agent-* user; a record no entry claims, as a scan stores it:
     const far = (await s.app.scans.credential(s.ids['agent-far']!))!;
     const lone = { ...far, id: `${far.id}-lone`, agentId: null, owner: null, unregisteredAgent: true };
-    await r.redis.hset(`${r.prefix}:inv:creds`, lone.id, JSON.stringify(lone));
+    await r.redis.hset(`${r.keyPrefix}:inv:creds`, lone.id, JSON.stringify(lone));
     const flagged = section(await page(lone.id), 'owner');
     expect(flagged).toContain('<span class="badge state-fail">unregistered agent</span>');
     expect(flagged).toContain('<span class="badge state-fail">no owner</span>');
-    await r.redis.hdel(`${r.prefix}:inv:creds`, lone.id);
+    await r.redis.hdel(`${r.keyPrefix}:inv:creds`, lone.id);
   });
 
   it('shows its timeline: the audit events about it, newest first, with its creation', async () => {

@@ -14,7 +14,7 @@ import { SessionStore } from '../../src/web/session.js';
 import { type TestTokens, testTokens } from '../support/api.js';
 import { testApp, writeTestFiles } from '../support/app.js';
 import { type Browserless, csrfOf, dashboard } from '../support/dashboard.js';
-import { useRedis } from '../support/redis.js';
+import { keysOf, useRedis } from '../support/redis.js';
 
 const r = useRedis('web-shell');
 let app: App;
@@ -71,8 +71,8 @@ describe('signing in', () => {
     const id = set.split(';')[0]!.split('=')[1]!;
     expect(set).not.toContain(tokens.token['oncall-a']);
     // Redis holds the session under the id's sha256 only: neither the id nor the token is stored.
-    const keys = await r.redis.keys(`${r.prefix}:ui:session:*`);
-    expect(keys).toContain(`${r.prefix}:ui:session:${createHash('sha256').update(id).digest('hex')}`);
+    const keys = await keysOf(r.redis, `${r.keyPrefix}:ui:session:*`);
+    expect(keys).toContain(`${r.keyPrefix}:ui:session:${createHash('sha256').update(id).digest('hex')}`);
     for (const k of keys) {
       const v = (await r.redis.get(k))!;
       expect(v).not.toContain(id);
@@ -157,7 +157,7 @@ describe('sessions expire', () => {
     const store = new SessionStore(r.redis, `${r.prefix}-expiry`, { idleSeconds: 2, maxSeconds: 3600 }, () => now);
     const { id } = await store.create({ subject: 'viewer', roles: ['viewer'] });
     expect((await store.get(id))?.subject).toBe('viewer');
-    const key = (await r.redis.keys(`${r.prefix}-expiry:ui:session:*`))[0]!;
+    const key = (await keysOf(r.redis, `${r.prefix}-expiry:ui:session:*`))[0]!;
     expect(await r.redis.ttl(key)).toBeLessThanOrEqual(2);
     await new Promise((res) => setTimeout(res, 2300));
     expect(await store.get(id)).toBeNull(); // idle: Redis expired it

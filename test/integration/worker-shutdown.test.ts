@@ -16,7 +16,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startWorkers } from '../../jobs/workers.js';
@@ -27,7 +26,7 @@ import { closeQueues, createQueues } from '../../src/queue/runtime.js';
 import { registry } from '../fixtures/aws-estate.js';
 import { useMotoCredentialsEnv } from '../support/app.js';
 import { useMoto } from '../support/moto.js';
-import { deleteByPrefix, useRedis } from '../support/redis.js';
+import { deleteByPrefix, testQueue, testRedisConfig, useRedis } from '../support/redis.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -45,7 +44,7 @@ function writeConfig(config: Record<string, unknown>): string {
       registry: 'agents.yaml',
       audit: { file: join(dir, 'audit.jsonl') },
       ...config,
-      redis: { url: r.url, ...(config.redis as object) },
+      redis: testRedisConfig(config.redis as Record<string, unknown> | undefined),
     }),
   );
   return path;
@@ -220,7 +219,7 @@ describe('worker shutdown', () => {
         scheduler: SCHEDULER_ID,
         pattern: '0 0 1 1 *',
       });
-      const q = new Queue('scan', { connection: { url: r.url }, prefix: `${prefix}:bull` });
+      const q = testQueue('scan', prefix);
       try {
         const schedulers = await q.getJobSchedulers();
         expect(schedulers).toEqual([expect.objectContaining({ key: SCHEDULER_ID, tz: 'UTC', pattern: '0 0 1 1 *' })]);

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { Clock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { type App, buildApp } from '../../src/main.js';
-import { REDIS_URL } from './redis.js';
+import { testRedisConfig } from './redis.js';
 
 export interface TestAppFiles {
   dir: string;
@@ -31,7 +31,7 @@ export function writeTestFiles(config: Record<string, unknown>, registry: Record
       registry: 'agents.yaml',
       audit: { file: join(dir, 'audit.jsonl') },
       ...config,
-      redis: { url: REDIS_URL, ...(config.redis as object) },
+      redis: testRedisConfig(config.redis as Record<string, unknown> | undefined),
     }),
   );
   return { dir, configPath };

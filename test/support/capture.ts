@@ -7,8 +7,9 @@
  * - findLeaks(): where any planted canary (or its URL-encoded, JSON-escaped or base64 form) occurs.
  */
 import { Writable } from 'node:stream';
-import type { Redis } from 'ioredis';
 import type { Io } from '../../src/cli/context.js';
+import type { RedisClient } from '../../src/queue/connection.js';
+import { keysOfPrefix } from './redis.js';
 
 export interface CapturedIo extends Io {
   stdout: string[];
@@ -45,17 +46,11 @@ export interface Haystack {
 }
 
 /**
- * Every key under `prefix` (SCAN MATCH `<prefix>*`), read with the command for its type. An
+ * Every key under `prefix` (`<prefix>*`, and `{<prefix>*` on a cluster: keysOfPrefix), read with the command for its type. An
  * unexpected type throws, so a new kind of key can never be skipped silently.
  */
-export async function dumpRedisPrefix(redis: Redis, prefix: string): Promise<Haystack[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
+export async function dumpRedisPrefix(redis: RedisClient, prefix: string): Promise<Haystack[]> {
+  const keys = await keysOfPrefix(redis, prefix);
   const out: Haystack[] = [];
   for (const key of [...new Set(keys)].sort()) {
     const type = await redis.type(key);

@@ -10,14 +10,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { type AppendInput, type AuditEvent, canonicalJson, hashEvent, RedisAuditLog } from '../../src/audit/index.js';
 import type { AuditCheck, CopyResult } from '../../src/audit/verify-copies.js';
 import { run } from '../../src/cli/main.js';
 import { systemClock } from '../../src/clock.js';
 import type { App } from '../../src/main.js';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { type TestAppFiles, testApp, writeTestFiles } from './app.js';
 import { captureIo } from './capture.js';
+import { testKeyPrefix } from './redis.js';
 
 export interface TestKey {
   /** The PKCS#8 private key file (what evidence.signingKey names). */
@@ -76,7 +77,7 @@ export const eventInput = (i: number): AppendInput => ({
 });
 
 /** A config with checkpoints (when `key` is given) and `events` events appended through its App. */
-export async function makeChain(redis: Redis, o: ChainOptions): Promise<TestChain> {
+export async function makeChain(redis: RedisClient, o: ChainOptions): Promise<TestChain> {
   const anchor = join(mkdtempSync(join(tmpdir(), 'cw-anchor-')), 'checkpoints.jsonl');
   const files = writeTestFiles(
     {
@@ -102,7 +103,7 @@ export async function makeChain(redis: Redis, o: ChainOptions): Promise<TestChai
   const app = await testApp(files);
   const n = o.events ?? 30;
   if (n > 0) await app.audit.appendMany(Array.from({ length: n }, (_, i) => eventInput(i + 1)));
-  const log = new RedisAuditLog(redis, { prefix: o.prefix, clock: systemClock });
+  const log = new RedisAuditLog(redis, { prefix: testKeyPrefix(o.prefix), clock: systemClock });
   return { prefix: o.prefix, files, app, auditFile: app.config.audit.file, anchor, log };
 }
 
@@ -133,7 +134,7 @@ export async function fileLines(path: string): Promise<string[]> {
 }
 
 /** Attack (a): everything after seq `keep` removed from Redis (the head record made to agree) and from the file. */
-export async function cutTail(redis: Redis, c: TestChain, keep: number): Promise<void> {
+export async function cutTail(redis: RedisClient, c: TestChain, keep: number): Promise<void> {
   const all = await c.log.read(1);
   for (const e of all.filter((x) => x.seq > keep)) await redis.xdel(c.log.eventsKey, `${e.seq}-0`);
   await redis.hset(c.log.headKey, 'seq', String(keep), 'hash', all[keep - 1]!.hash);
@@ -145,7 +146,7 @@ export async function cutTail(redis: Redis, c: TestChain, keep: number): Promise
  * Attack (b): event `seq` edited and it and every later event re-hashed, consistently, in Redis (the
  * stream written anew, the head record made to agree) and in the file.
  */
-export async function rewriteFrom(redis: Redis, c: TestChain, seq: number): Promise<AuditEvent[]> {
+export async function rewriteFrom(redis: RedisClient, c: TestChain, seq: number): Promise<AuditEvent[]> {
   const all = await c.log.read(1);
   let prev = all[seq - 2]!.hash;
   const out = all.map((e) => {

@@ -12,16 +12,17 @@
  * More checks plug in through HarnessOptions.checks; more replay rules through replayRules.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { type CliResult, cliError } from './fault-procs.js';
 import { compareState, type ReplayEvent, type ReplayRule, replayAudit, type Violation } from './fault-replay.js';
+import { testKeyPrefix } from './redis.js';
 
 /** Every audit event in the Redis stream (`<prefix>:audit:events`, field `e`), from `fromSeq`. */
-export async function readAuditEvents(redis: Redis, prefix: string, fromSeq = 1): Promise<ReplayEvent[]> {
+export async function readAuditEvents(redis: RedisClient, prefix: string, fromSeq = 1): Promise<ReplayEvent[]> {
   const out: ReplayEvent[] = [];
   let start = `${fromSeq}-0`;
   for (;;) {
-    const entries = await redis.xrange(`${prefix}:audit:events`, start, '+', 'COUNT', 2000);
+    const entries = await redis.xrange(`${testKeyPrefix(prefix)}:audit:events`, start, '+', 'COUNT', 2000);
     for (const [, fields] of entries) {
       const i = fields.indexOf('e');
       out.push(JSON.parse(fields[i + 1]!) as ReplayEvent);
@@ -52,7 +53,7 @@ export interface TrialContext {
   scanId: string;
   configPath: string;
   auditFile: string;
-  redis: Redis;
+  redis: RedisClient;
   /** The scan reached complete|partial with an evaluation within the deadline. */
   finished: boolean;
   replayRules: readonly ReplayRule[];
@@ -71,8 +72,8 @@ export interface InvariantCheck {
 const v = (check: string, detail: string): Violation => ({ check, detail });
 
 async function storedState(ctx: TrialContext): Promise<{ credentials: string[]; findings: Map<string, string> }> {
-  const credentials = await ctx.redis.hkeys(`${ctx.prefix}:inv:creds`);
-  const raw = await ctx.redis.hgetall(`${ctx.prefix}:findings`);
+  const credentials = await ctx.redis.hkeys(`${testKeyPrefix(ctx.prefix)}:inv:creds`);
+  const raw = await ctx.redis.hgetall(`${testKeyPrefix(ctx.prefix)}:findings`);
   const findings = new Map(
     Object.entries(raw).map(([fp, j]) => [fp, String((JSON.parse(j) as { state?: unknown }).state)]),
   );
@@ -139,7 +140,7 @@ export const stateCheck: InvariantCheck = {
 export const scanOutcomeCheck: InvariantCheck = {
   name: 'scan-outcome',
   async run(ctx) {
-    const h = await ctx.redis.hgetall(`${ctx.prefix}:scan:${ctx.scanId}`);
+    const h = await ctx.redis.hgetall(`${testKeyPrefix(ctx.prefix)}:scan:${ctx.scanId}`);
     const out: Violation[] = [];
     if (h.status !== 'complete' && h.status !== 'partial')
       out.push(v('scan-outcome', `scan ${ctx.scanId} status is ${h.status ?? 'missing'}`));
@@ -156,7 +157,7 @@ export const scanOutcomeCheck: InvariantCheck = {
 
 /** Id prefixes a scan observed completely (so a catch-up after a partial scan is not a violation). */
 async function completePrefixes(ctx: TrialContext): Promise<string[]> {
-  const units = await ctx.redis.hvals(`${ctx.prefix}:scan:${ctx.scanId}:units`);
+  const units = await ctx.redis.hvals(`${testKeyPrefix(ctx.prefix)}:scan:${ctx.scanId}:units`);
   return units.flatMap((j) => (JSON.parse(j) as { completePrefixes?: string[] }).completePrefixes ?? []);
 }
 

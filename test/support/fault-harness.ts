@@ -32,8 +32,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { DEFAULT_CHECKS, type InvariantCheck, readAuditEvents, type TrialContext } from './fault-checks.js';
 import type { FaultEstate } from './fault-estate.js';
 import {
@@ -57,7 +57,7 @@ import {
   scanDone,
   Watch,
 } from './fault-watch.js';
-import { deleteByPrefix, REDIS_URL } from './redis.js';
+import { deleteByPrefix, openTestRedis, REDIS_URL, testKeyPrefix, testRedisConfig } from './redis.js';
 
 export { DEFAULT_CHECKS, type InvariantCheck, type TrialContext } from './fault-checks.js';
 export { DEFAULT_PHASES, type KillPlan, type KillProbe, PHASES, type PhaseSpec } from './fault-phases.js';
@@ -93,7 +93,7 @@ export interface KillRecord {
 export interface SettleCondition {
   name: string;
   /** null: settled; else what is still pending. `stuck`: it can no longer settle (ends the wait). */
-  pending(redis: Redis, prefix: string, scanId: string): Promise<{ pending: string | null; stuck?: string }>;
+  pending(redis: RedisClient, prefix: string, scanId: string): Promise<{ pending: string | null; stuck?: string }>;
 }
 
 export interface TrialResult {
@@ -167,7 +167,7 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 
 export class FaultHarness {
   readonly calibration = new Map<string, PhaseCalibration>();
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly children = new Set<Child>();
   private readonly prefixes = new Set<string>();
   private readonly runId = randomUUID().slice(0, 8);
@@ -194,7 +194,7 @@ export class FaultHarness {
       ...(defined as unknown as HarnessOptions),
     };
     this.queues = [...new Set([...QUEUES, ...this.o.phases.flatMap((p) => p.queues)])];
-    this.redis = new Redis(this.o.redisUrl, { maxRetriesPerRequest: 1 });
+    this.redis = openTestRedis({}, this.o.redisUrl);
   }
 
   /** Kills every child, deletes every prefix still in use, closes Redis. Idempotent. */
@@ -300,7 +300,7 @@ export class FaultHarness {
       r.status = outcome.status;
       if (outcome.finished) r.timeline.finishedAt = Date.now() - watch.origin;
       else r.violations.push(v(outcome.check ?? 'scan-finished', outcome.reason));
-      r.auditEvents = Number((await this.redis.hget(`${prefix}:audit:head`, 'seq')) ?? 0);
+      r.auditEvents = Number((await this.redis.hget(`${testKeyPrefix(prefix)}:audit:head`, 'seq')) ?? 0);
       await Promise.all(workers.map((w) => stopChild(w, 8_000)));
       for (const f of await failedJobs(this.redis, prefix, this.queues))
         r.notes.push(`${f.queue} job ${f.id} failed for good: ${f.reason}`);
@@ -334,7 +334,7 @@ export class FaultHarness {
     const configPath = join(dir, 'credwarden.yaml');
     const config = {
       registry: 'agents.yaml',
-      redis: { url: this.o.redisUrl, prefix },
+      redis: testRedisConfig({ url: this.o.redisUrl, prefix }),
       aws: {
         endpoint: this.o.endpoint,
         accounts: this.o.estate.accounts.map((id) => ({ id, roleArn: `arn:aws:iam::${id}:role/credwarden-reader` })),
@@ -438,7 +438,11 @@ export class FaultHarness {
   ): Promise<{ finished: boolean; status: string | undefined; reason: string; check?: string }> {
     let lastFailedCheck = 0;
     for (;;) {
-      const [status, evaluation] = await this.redis.hmget(`${prefix}:scan:${scanId}`, 'status', 'evaluation');
+      const [status, evaluation] = await this.redis.hmget(
+        `${testKeyPrefix(prefix)}:scan:${scanId}`,
+        'status',
+        'evaluation',
+      );
       const where = `status ${status ?? 'missing'}, evaluation ${evaluation ? 'present' : 'missing'}`;
       if ((status === 'complete' || status === 'partial') && evaluation) {
         const unsettled = await this.waitSettled(scanId, prefix, deadline, watch);

@@ -14,8 +14,9 @@
  * for longer than that, and its TTL must never be longer than the lease.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/connection.js';
 import type { ReplayEvent, Violation } from './fault-replay.js';
+import { testKeyPrefix } from './redis.js';
 
 export type Rng = () => number;
 
@@ -43,7 +44,7 @@ export type KillPlan =
 
 /** What the harness tells an onKilled probe: the state right after the worker died. */
 export interface KillContext {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Active job ids per queue right after the kill. */
   active: Record<string, string[]>;
@@ -102,7 +103,7 @@ export const writingPhasePlan = (rng: Rng, cal: PhaseCalibration | undefined): K
  * over counts as lapsed (the dead holder no longer blocks anyone).
  */
 export async function leaseProbe(k: KillContext): Promise<KillProbe> {
-  const key = `${k.prefix}:inv:lock`;
+  const key = `${testKeyPrefix(k.prefix)}:inv:lock`;
   const [token, pttl] = await Promise.all([k.redis.get(key), k.redis.pttl(key)]);
   if (!token) return { steps: ['lock free at kill'], notes: ['the inventory lease was free when the worker died'] };
   const out: KillProbe = { steps: ['lock held at kill'], notes: [], violations: [] };

@@ -20,6 +20,7 @@ import { seederFor } from './aws-seed.js';
 import type { InvariantCheck, TrialContext } from './fault-checks.js';
 import type { RemediateTrial } from './fault-remediate.js';
 import type { ReplayEvent, ReplayRule, ReplayState, Violation } from './fault-replay.js';
+import { testKeyPrefix } from './redis.js';
 
 interface StoredAction {
   id: string;
@@ -34,10 +35,10 @@ const v = (check: string, detail: string): Violation => ({ check, detail });
 const short = (id: string) => `${id.slice(0, 12)}…`;
 
 export async function storedActions(ctx: Pick<TrialContext, 'redis' | 'prefix'>): Promise<StoredAction[]> {
-  const ids = await ctx.redis.zrange(`${ctx.prefix}:acts`, 0, -1);
+  const ids = await ctx.redis.zrange(`${testKeyPrefix(ctx.prefix)}:acts`, 0, -1);
   const out: StoredAction[] = [];
   for (const id of ids) {
-    const h = await ctx.redis.hgetall(`${ctx.prefix}:act:${id}`);
+    const h = await ctx.redis.hgetall(`${testKeyPrefix(ctx.prefix)}:act:${id}`);
     const plan = JSON.parse(h.plan ?? '{}') as { target?: { identity?: Record<string, string> } };
     out.push({
       id,

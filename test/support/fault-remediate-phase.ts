@@ -21,6 +21,7 @@ import {
   type Rng,
 } from './fault-phases.js';
 import type { RemediateTrial } from './fault-remediate.js';
+import { testKeyPrefix, testQueueKey } from './redis.js';
 
 /** How long the proxy holds back moto's answer to the UpdateAccessKey the kill is aimed after. */
 export const HOLD_MS = 400;
@@ -61,10 +62,10 @@ export function remediateKillPlan(
 }
 
 async function planOfJob(k: KillContext, jobId: string): Promise<{ planId: string; accessKeyId: string } | null> {
-  const data = await k.redis.hget(`${k.prefix}:bull:remediate:${jobId}`, 'data');
+  const data = await k.redis.hget(`${testQueueKey(k.prefix, 'remediate')}:${jobId}`, 'data');
   const planId = data ? (JSON.parse(data) as { planId?: string }).planId : undefined;
   if (!planId) return null;
-  const plan = await k.redis.hget(`${k.prefix}:act:${planId}`, 'plan');
+  const plan = await k.redis.hget(`${testKeyPrefix(k.prefix)}:act:${planId}`, 'plan');
   const id = plan
     ? (JSON.parse(plan) as { target: { identity: { accessKeyId?: string } } }).target.identity.accessKeyId
     : undefined;

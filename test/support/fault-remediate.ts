@@ -26,7 +26,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/connection.js';
 import type { AwsRecordingProxy } from './aws-recording-proxy.js';
 import { createUser, seederFor } from './aws-seed.js';
 import {
@@ -42,6 +42,7 @@ import type { HarnessOptions, SettleCondition } from './fault-harness.js';
 import { ROOT } from './fault-procs.js';
 import { remediationChecks, remediationReplayRule } from './fault-remediate-checks.js';
 import { remediatePhase } from './fault-remediate-phase.js';
+import { testKeyPrefix, testQueueKey } from './redis.js';
 
 export const REM_ACCOUNTS = ['111111111111'];
 export const POLICY_NAME = 'fault-agent-key-never-used';
@@ -152,13 +153,13 @@ const FINAL = new Set(['done', 'failed', 'cancelled', 'held', 'denied', 'dry-run
 /** Settled: the run was planned, every plan of it has a record in a final state, the remediate queue is idle. */
 export const remediationSettled: SettleCondition = {
   name: 'remediation-settled',
-  async pending(redis: Redis, prefix: string, scanId: string) {
-    const raw = await redis.get(`${prefix}:rem:run:${scanId}`);
+  async pending(redis: RedisClient, prefix: string, scanId: string) {
+    const raw = await redis.get(`${testKeyPrefix(prefix)}:rem:run:${scanId}`);
     if (!raw) return { pending: `no remediation run stored for scan ${scanId} yet` };
     const run = JSON.parse(raw) as { plans: { id: string }[] };
-    const states = await Promise.all(run.plans.map((p) => redis.hget(`${prefix}:act:${p.id}`, 'state')));
+    const states = await Promise.all(run.plans.map((p) => redis.hget(`${testKeyPrefix(prefix)}:act:${p.id}`, 'state')));
     const open = run.plans.filter((_, i) => !FINAL.has(states[i] ?? 'missing'));
-    const q = `${prefix}:bull:remediate`;
+    const q = testQueueKey(prefix, 'remediate');
     const [wait, active, delayed] = await Promise.all([
       redis.llen(`${q}:wait`),
       redis.llen(`${q}:active`),
@@ -176,7 +177,7 @@ export const remediationSettled: SettleCondition = {
  * At every UpdateAccessKey, before it reaches moto: what the audit log holds for that key then
  * (Redis stream and file), noted on the call for the emulator check.
  */
-function durabilityHook(t: RemediateTrial, redis: Redis) {
+function durabilityHook(t: RemediateTrial, redis: RedisClient) {
   return async (c: { action: string; params: Record<string, string>; notes: Record<string, unknown> }) => {
     if (c.action !== 'UpdateAccessKey') return;
     const key = t.keys.find((k) => k.accessKeyId === c.params.AccessKeyId);
@@ -217,7 +218,7 @@ export function remediationSetup(o: {
   proxy: AwsRecordingProxy;
   motoEndpoint: string;
   resetMoto: () => Promise<void>;
-  redis: Redis;
+  redis: RedisClient;
   users: number;
   accounts?: string[];
   workers?: number;

@@ -31,9 +31,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { DAY_MS } from '../../src/clock.js';
 import type { ActionRecord } from '../../src/model/action.js';
+import type { RedisClient } from '../../src/queue/connection.js';
 import type { PollReport, PollTarget } from './fault-rotate-poller.js';
 import type { HookProxy, ProxiedCall } from './fault-rotate-proxy.js';
 import type { OpenBao } from './openbao.js';
@@ -332,7 +332,7 @@ export interface TrialEnv {
   bao: OpenBao;
   awsProxy: HookProxy;
   baoProxy: HookProxy;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   poller: Poller;
   /** Node arguments that start a worker (workerCommand()). */

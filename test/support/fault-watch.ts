@@ -3,12 +3,13 @@
  * lists and the audit head (Watch), audit events counted since a point (EventCounter), jobs that
  * failed for good, and the "job failed" lines a worker logged. Only documented Redis keys:
  * `<prefix>:bull:<queue>:active|failed`, `<prefix>:bull:<queue>:<id>` (failedReason, atm),
- * `<prefix>:audit:head`, `<prefix>:scan:<id>`.
+ * `<prefix>:audit:head`, `<prefix>:scan:<id>` (tagged on a cluster: testKeyPrefix, testQueueKey).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queue/connection.js';
 import { readAuditEvents } from './fault-checks.js';
 import type { Child } from './fault-procs.js';
 import type { ReplayEvent } from './fault-replay.js';
+import { testKeyPrefix, testQueueKey } from './redis.js';
 
 export interface Snapshot {
   at: number;
@@ -24,21 +25,21 @@ export interface PhaseWindow {
   exitSeq: number;
 }
 
-export async function scanDone(redis: Redis, prefix: string, scanId: string): Promise<boolean> {
-  const [status, evaluation] = await redis.hmget(`${prefix}:scan:${scanId}`, 'status', 'evaluation');
+export async function scanDone(redis: RedisClient, prefix: string, scanId: string): Promise<boolean> {
+  const [status, evaluation] = await redis.hmget(`${testKeyPrefix(prefix)}:scan:${scanId}`, 'status', 'evaluation');
   return (status === 'complete' || status === 'partial') && !!evaluation;
 }
 
 /** Jobs in any queue's failed set (all attempts spent, or stalled too often), with BullMQ's reason. */
 export async function failedJobs(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   queues: readonly string[],
 ): Promise<{ queue: string; id: string; reason: string }[]> {
   const out: { queue: string; id: string; reason: string }[] = [];
   for (const q of queues) {
-    for (const id of await redis.zrange(`${prefix}:bull:${q}:failed`, 0, -1)) {
-      const [reason, attempts] = await redis.hmget(`${prefix}:bull:${q}:${id}`, 'failedReason', 'atm');
+    for (const id of await redis.zrange(`${testQueueKey(prefix, q)}:failed`, 0, -1)) {
+      const [reason, attempts] = await redis.hmget(`${testQueueKey(prefix, q)}:${id}`, 'failedReason', 'atm');
       out.push({ queue: q, id, reason: `${reason ?? '?'} (attempts made: ${attempts ?? '?'})` });
     }
   }
@@ -57,20 +58,21 @@ export function jobFailures(c: Child): string[] {
 export class Watch {
   readonly windows: Record<string, PhaseWindow> = {};
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly queues: readonly string[],
     readonly origin: number,
   ) {}
 
   async poll(): Promise<Snapshot> {
-    const p = this.redis.pipeline();
-    for (const q of this.queues) p.lrange(`${this.prefix}:bull:${q}:active`, 0, -1);
-    p.hget(`${this.prefix}:audit:head`, 'seq');
-    const res = (await p.exec()) ?? [];
-    const s: Snapshot = { at: Date.now(), seq: Number(res[this.queues.length]?.[1] ?? 0), active: {} };
+    // Not one pipeline: on a cluster each queue's keys are in their own slot, on their own master.
+    const [seq, ...lists] = await Promise.all([
+      this.redis.hget(`${testKeyPrefix(this.prefix)}:audit:head`, 'seq'),
+      ...this.queues.map((q) => this.redis.lrange(`${testQueueKey(this.prefix, q)}:active`, 0, -1)),
+    ]);
+    const s: Snapshot = { at: Date.now(), seq: Number(seq ?? 0), active: {} };
     for (const [i, q] of this.queues.entries()) {
-      const ids = (res[i]?.[1] as string[] | null) ?? [];
+      const ids = (lists[i] as string[] | undefined) ?? [];
       s.active[q] = ids;
       if (!ids.length) continue;
       const t = s.at - this.origin;
@@ -87,7 +89,7 @@ export class EventCounter {
   private readSeq: number;
   private matched = 0;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly fromSeq: number,
     private readonly filter?: (e: ReplayEvent) => boolean,

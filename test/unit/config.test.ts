@@ -35,8 +35,8 @@ describe(loadConfigText.name, () => {
     ])('should fill every documented default for $name', ({ text }) => {
       const config = sut(FILE, text, {});
 
-      expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'credwarden' });
-      expect(config.schedules).toEqual({ discover: '*/15 * * * *' });
+      expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'credwarden', cluster: false });
+      expect(config.schedules).toEqual({ discover: '*/15 * * * *', drills: [] });
       expect(config.worker).toEqual({
         discoverConcurrency: 4,
         shutdownTimeoutSeconds: 30,

@@ -121,6 +121,27 @@ function hostile(): CollectedEvidence {
         },
       ],
     },
+    drills: [
+      {
+        id: `drill-${IMG}`,
+        scenario: 'admin-key',
+        trigger: 'schedule',
+        by: FORMULA,
+        target: 'aws 111',
+        startedAt: '2026-03-03T00:00:00.000Z',
+        finishedAt: '2026-03-03T00:10:00.000Z',
+        event: { seq: 8, time: '2026-03-03T00:10:00.000Z' },
+        status: 'failed',
+        stage: 'alert',
+        reason: XSS,
+        times: { detectMs: 42_000, alertMs: null, remediateMs: null, approvalMs: null },
+        detection: { policy: 'p', at: '2026-03-03T00:01:00.000Z' },
+        alert: null,
+        remediation: null,
+        planted: [{ kind: 'aws-access-key', id: 'AKIA1', credentialId: id }],
+        cleanup: { removed: ['AKIA1'], gone: [], failed: [{ id: `u-${IMG}`, error: XSS }] },
+      },
+    ],
   };
 }
 
@@ -199,6 +220,7 @@ describe('CSV and JSON', () => {
       'controls.csv',
       'coverage.csv',
       'coverage-units.csv',
+      'drills.csv',
     ]);
     const text = readFileSync(join(dir, 'population.csv'), 'utf8');
     expect(text.endsWith('\r\n')).toBe(true);
@@ -222,6 +244,12 @@ describe('CSV and JSON', () => {
       ['CC6.3', 'not-evidenced'],
       ['CC7.2', 'not-evidenced'],
     ]);
+
+    const [dh, drow] = parseCsv(readFileSync(join(dir, 'drills.csv'), 'utf8'));
+    expect(drow![dh!.indexOf('reason')]).toBe(XSS);
+    expect(drow![dh!.indexOf('started_by')]).toBe(`'${FORMULA}`);
+    expect(drow![dh!.indexOf('cleanup_failed')]).toBe(`u-${IMG}: ${XSS}`);
+    expect(drow![dh!.indexOf('controls')]).toBe('CC7.2');
 
     const json = JSON.parse(readFileSync(join(dir, 'evidence.json'), 'utf8'));
     expect(json.population[0].principal).toBe(FORMULA);

@@ -12,6 +12,8 @@ import agents from './agents.route.js';
 import audit from './audit.route.js';
 import auditVerify from './audit-verify.route.js';
 import credential from './credential.route.js';
+import drill from './drill.route.js';
+import drills from './drills.route.js';
 import evidence from './evidence.route.js';
 import exceptionCreate from './exception-create.route.js';
 import exceptionExpire from './exception-expire.route.js';
@@ -52,6 +54,8 @@ export const routes: readonly Route[] = [
   actionApprove,
   actionDeny,
   actionRollback,
+  drills,
+  drill,
   remediationStatus,
   remediationPause,
   remediationResume,

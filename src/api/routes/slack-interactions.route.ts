@@ -24,6 +24,7 @@ import { slackLiteral } from '../../alerts/escape.js';
 import { CwError, ErrorCodes } from '../../errors.js';
 import type { ActionRecord } from '../../model/action.js';
 import { ids, JobNames } from '../../queue/names.js';
+import { keyPrefix } from '../../queue/prefix.js';
 import { ApiErrorCodes, errorOf } from '../errors.js';
 import { defineRoute, errorBody } from '../route.js';
 import {
@@ -98,7 +99,7 @@ export default defineRoute({
     if (!verdict.ok) return reply.status(401).send(errorOf(ApiErrorCodes.UNAUTHENTICATED, verdict.reason));
     const click = parseInteraction(rawBody);
     const where = { slackUser: click.userId, planId: click.planId, decision: click.decision };
-    const prefix = app.config.redis.prefix;
+    const prefix = keyPrefix(app.config.redis);
     if (!(await firstSighting(app.redis, prefix, signature!))) {
       req.log.warn(where, 'slack request replayed: acknowledged, not acted on');
       return ephemeral('This request was already received; it is not acted on twice.');

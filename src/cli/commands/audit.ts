@@ -16,6 +16,7 @@ import type { VerifyResult } from '../../audit/verify.js';
 import { type AuditCheck, type CopyResult, checkpointOf, verifyCopies, verifyFile } from '../../audit/verify-copies.js';
 import { CwError, ErrorCodes } from '../../errors.js';
 import { loadInputs } from '../../main.js';
+import { keyPrefix } from '../../queue/prefix.js';
 import { type GlobalOptions, type Io, runCommand, withApp } from '../context.js';
 
 type Entry = AuditCheck;
@@ -86,7 +87,7 @@ export function registerAudit(program: Command, io: Io, exit: (code: number) => 
                 ...(await verifyCopies(app.audit, {
                   file: cmd.file ?? app.config.audit.file,
                   hmacKey: app.config.audit.hmacKey,
-                  redisLabel: `redis ${app.config.redis.prefix}:audit`,
+                  redisLabel: `redis ${keyPrefix(app.config.redis)}:audit`,
                   checkpoints: checkpointSources(app.config, key ?? app.checkpoints.publicKey ?? undefined),
                 })),
               );

@@ -43,7 +43,7 @@ export function registerScan(program: Command, io: Io, exit: (code: number) => v
               w.on('failed', (job, err) => {
                 if (job?.id) lastErrors.set(job.id, err);
               });
-            const watchRedis = workers ? openWatchConnection(app.config.redis.url, redisErrorLog(app)) : null;
+            const watchRedis = workers ? openWatchConnection(app.config.redis, redisErrorLog(app)) : null;
             try {
               const asOf = parseAsOf(cmd.asOf);
               const { scanId, units } = await requestScan(app, queues, {

@@ -1,12 +1,16 @@
 /** `credwarden worker`: the long-running service. Upserts the schedule, runs the queues, shuts down within a deadline. */
 import type { Command } from 'commander';
 import { startWorkers } from '../../../jobs/workers.js';
-import { CHECKPOINT_SCHEDULER_ID, exportSchedulerId, SCHEDULER_ID } from '../../queue/names.js';
+import { CHECKPOINT_SCHEDULER_ID, drillSchedulerId, exportSchedulerId, SCHEDULER_ID } from '../../queue/names.js';
+import { keyPrefix } from '../../queue/prefix.js';
+import { warnIfEvicting } from '../../queue/redis-nodes.js';
 import { closeQueues, createQueues } from '../../queue/runtime.js';
 import {
   checkpointSchedule,
   discoverSchedule,
+  drillSchedule,
   exportSchedule,
+  pruneDrillSchedules,
   pruneExportSchedules,
   upsertSchedules,
 } from '../../queue/scheduler.js';
@@ -28,20 +32,33 @@ export function registerWorker(program: Command, io: Io, exit: (code: number) =>
               const queues = createQueues(app);
               const workers = startWorkers(app, queues);
               app.checkpoints.announce();
+              await warnIfEvicting(app.redis, app.log);
               if (cmd.schedule) {
                 // Checkpoints are scheduled only with a key to sign them (a job without one does nothing).
                 const checkpoints = app.checkpoints.publicKey
                   ? [checkpointSchedule(queues.audit, app.config.evidence.checkpoints.schedule)]
                   : [];
                 const exports = app.config.evidence.exports;
-                const states = await upsertSchedules(app.redis, app.config.redis.prefix, [
+                const states = await upsertSchedules(app.redis, keyPrefix(app.config.redis), [
                   discoverSchedule(queues.scan, app.config.schedules.discover),
                   ...checkpoints,
                   ...exports.map((e) => exportSchedule(queues.export, e)),
+                  ...app.config.schedules.drills.map((d) => drillSchedule(queues.drill, d)),
                 ]);
                 const s = states[0]!;
                 const c = checkpoints.length ? states[1] : undefined;
-                const exportStates = states.slice(1 + checkpoints.length);
+                const exportStates = states.slice(1 + checkpoints.length, 1 + checkpoints.length + exports.length);
+                const drillStates = states.slice(1 + checkpoints.length + exports.length);
+                for (const [i, d] of app.config.schedules.drills.entries())
+                  app.log.info(
+                    {
+                      scheduler: drillSchedulerId(d.scenario),
+                      pattern: drillStates[i]?.pattern,
+                      next: drillStates[i]?.next ? new Date(drillStates[i]!.next!).toISOString() : null,
+                      upserted: drillStates[i]?.upserted,
+                    },
+                    'drill schedule',
+                  );
                 for (const [i, e] of exports.entries()) {
                   const x = exportStates[i];
                   app.log.info(
@@ -63,6 +80,12 @@ export function registerWorker(program: Command, io: Io, exit: (code: number) =>
                   );
                   if (gone.length)
                     app.log.info({ schedulers: gone }, 'removed the schedules of exports no longer configured');
+                  const drillsGone = await pruneDrillSchedules(
+                    queues.drill,
+                    app.config.schedules.drills.map((d) => d.scenario),
+                  );
+                  if (drillsGone.length)
+                    app.log.info({ schedulers: drillsGone }, 'removed the schedules of drills no longer scheduled');
                 }
                 if (c)
                   app.log.info(

@@ -154,6 +154,10 @@ export class VaultApi {
     return this.call(op, ns, need, path, 'POST', body);
   }
 
+  async delete(op: string, ns: string, path: string, need: string): Promise<VaultEnvelope | null> {
+    return this.call(op, ns, need, path, 'DELETE');
+  }
+
   /** A read signed with another token than the client's (rotation proves a new token works). */
   async readAs(token: string, op: string, ns: string, path: string, need: string): Promise<VaultEnvelope | null> {
     return this.call(op, ns, need, path, 'GET', undefined, token);

@@ -3,12 +3,14 @@
  * credential when its subject is the credential's id (drift: added, removed, status, grants,
  * attribution; remediation: planned, checked, done, approvals, rollbacks; rotation steps) or when
  * it is a finding event naming it (finding events are keyed by fingerprint and carry the
- * credential id). The chain is read backwards from its head, at most SCAN_LIMIT events, and at
+ * credential id), or a drill event whose record says the drill planted it (drill events are keyed
+ * by the drill id and carry the whole record). The chain is read backwards from its head, at most SCAN_LIMIT events, and at
  * most SHOW_LIMIT of them are kept, so a page never reads the whole chain.
  */
 import type { AuditEvent } from '../../audit/event.js';
 import { AUDIT_EVENT_TYPES, isAuditEventType } from '../../audit/event-types.js';
 import type { App } from '../../main.js';
+import { duration } from '../ui.js';
 
 export const SCAN_LIMIT = 20_000;
 export const SHOW_LIMIT = 100;
@@ -22,8 +24,21 @@ export interface Timeline {
   truncated: boolean;
 }
 
+/** The credential ids a drill event's record (data.drill, the whole record after it) says the drill planted. */
+function drillPlanted(e: AuditEvent): string[] {
+  const planted = (e.data.drill as { planted?: unknown } | undefined)?.planted;
+  return Array.isArray(planted)
+    ? planted.flatMap((p) => {
+        const c = (p as { credentialId?: unknown } | null)?.credentialId;
+        return typeof c === 'string' ? [c] : [];
+      })
+    : [];
+}
+
 export const isAbout = (e: AuditEvent, id: string): boolean =>
-  e.subject === id || (e.type.startsWith('finding.') && e.data.credentialId === id);
+  e.subject === id ||
+  (e.type.startsWith('finding.') && e.data.credentialId === id) ||
+  (e.type.startsWith('drill.') && drillPlanted(e).includes(id));
 
 /** The newest audit events about credential `id`, newest first. */
 export async function timelineOf(app: Pick<App, 'audit'>, id: string): Promise<Timeline> {
@@ -122,6 +137,10 @@ export function describe(e: AuditEvent): { title: string; details: string[] } {
     case 'action.rolled-back':
       return { title: `${action} rolled back`, details: list(d.approvedBy).map((a) => `approved by ${a}`) };
   }
+  if (e.type.startsWith('drill.')) {
+    const drill = describeDrill(e);
+    if (drill) return drill;
+  }
   const verb = FINDING_VERBS[e.type];
   if (verb)
     return {
@@ -134,4 +153,60 @@ export function describe(e: AuditEvent): { title: string; details: string[] } {
     };
   const what = isAuditEventType(e.type) ? AUDIT_EVENT_TYPES[e.type] : e.type;
   return { title: action ? `${action}: ${what}` : what, details: [] };
+}
+
+const STAGE_WORDS: Record<string, string> = {
+  plant: 'planted',
+  detect: 'detected',
+  alert: 'alerted',
+  remediate: 'remediated',
+  approval: 'approval requested',
+  cleanup: 'cleaned up',
+  done: 'done',
+};
+
+/** A drill event in words: which drill (scenario and id) and what it did. */
+function describeDrill(e: AuditEvent): { title: string; details: string[] } | null {
+  const r = (e.data.drill ?? {}) as Record<string, unknown>;
+  const what = `${str(r.scenario) || '?'} (${e.subject})`;
+  const name = `Drill ${what}`;
+  const cleanup = (r.cleanup ?? null) as { removed?: unknown; gone?: unknown; failed?: unknown } | null;
+  switch (e.type) {
+    case 'drill.started':
+      return {
+        title: `${name} started`,
+        details: [`by ${str(r.by)} (${str(r.trigger)})`, `deadline ${str(r.deadlineAt)}`],
+      };
+    case 'drill.plant-intent':
+      return { title: `${name} about to plant a synthetic credential`, details: [] };
+    case 'drill.planted':
+      return {
+        title: `Planted by drill ${what}`,
+        details: ['a synthetic risky credential: the drill removes it when it ends'],
+      };
+    case 'drill.stage': {
+      const asked = (r.remediation as { state?: unknown } | null | undefined)?.state === 'awaiting-approval';
+      const stage = str(e.data.stage) === 'remediate' && asked ? 'approval' : str(e.data.stage);
+      const ms = typeof e.data.ms === 'number' ? ` after ${duration(e.data.ms)}` : '';
+      return { title: `${name}: ${STAGE_WORDS[stage] ?? stage}${ms}`, details: [] };
+    }
+    case 'drill.finished':
+      return {
+        title: `${name} ${str(r.status)}`,
+        details: [`stage reached: ${str(r.stage)}`, ...(r.reason ? [`why: ${str(r.reason)}`] : [])],
+      };
+    case 'drill.cleaned':
+      return {
+        title: `${name} cleaned up`,
+        details: [
+          `${list(cleanup?.removed).length} removed, ${list(cleanup?.gone).length} already gone`,
+          ...(Array.isArray(cleanup?.failed)
+            ? cleanup.failed.map(
+                (f) => `failed: ${str((f as { id?: unknown })?.id)}: ${str((f as { error?: unknown })?.error)}`,
+              )
+            : []),
+        ],
+      };
+  }
+  return null;
 }

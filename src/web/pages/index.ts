@@ -6,7 +6,16 @@ import actions from './actions.js';
 import agents from './agents.js';
 import compliance from './compliance.js';
 import credential from './credential.js';
+import drills from './drills.js';
 import findings from './findings.js';
 import overview from './overview.js';
 
-export const pages: readonly Page[] = [...overview, ...findings, ...credential, ...agents, ...actions, ...compliance];
+export const pages: readonly Page[] = [
+  ...overview,
+  ...findings,
+  ...credential,
+  ...agents,
+  ...actions,
+  ...drills,
+  ...compliance,
+];

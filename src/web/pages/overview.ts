@@ -6,12 +6,14 @@
  *
  * Data: deps.views (findings), the registry and agent scores (agents-data.ts, as
  * GET /api/v1/agents), app.scans (summaries, drift), app.findings.evaluation (per-scan open
- * counts), remediationStatus (as GET /api/v1/remediation).
+ * counts), remediationStatus (as GET /api/v1/remediation), the newest drill (app.drills, as
+ * GET /api/v1/drills?limit=1): its result and age in a small tile.
  */
 import { remediationStatus } from '../../remediation/status.js';
 import { html } from '../html.js';
 import { definePage, nowOf, type Page } from '../page.js';
 import { agentViews, riskiest } from './agents-data.js';
+import { drillsTile } from './drills-parts.js';
 import { daysOf, lastScans, openBySeverity, openTrend } from './overview-data.js';
 import {
   coverageSection,
@@ -32,12 +34,13 @@ const pages: readonly Page[] = [
       const { app, views } = call.deps;
       const now = nowOf(call);
       const days = daysOf(call.query.days);
-      const [findings, agents, trend, scans, remediation] = await Promise.all([
+      const [findings, agents, trend, scans, remediation, drills] = await Promise.all([
         views.findings(),
         agentViews(call.deps),
         openTrend(app, new Date(now), days),
         lastScans(app),
         remediationStatus(app.remediation),
+        app.drills.list(1),
       ]);
       const drift = scans.last ? await app.scans.drift(scans.last.id) : null;
       const byFingerprint = new Map(findings.sorted.map((f) => [f.fingerprint, f]));
@@ -48,7 +51,8 @@ ${riskiestSection(riskiest(agents, 10), byFingerprint)}
 <div class="grid2">
 <div>${coverageSection(scans.last, scans.running, now)}</div>
 <div>${driftSection(scans.last, scans.previous, drift?.events ?? null)}
-${remediationSection(remediation, now)}</div>
+${remediationSection(remediation, now)}
+${drillsTile(drills[0] ?? null, now)}</div>
 </div>`;
       return call.view('Overview', body);
     },
