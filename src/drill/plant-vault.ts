@@ -159,16 +159,27 @@ export class VaultDrillPlanter implements Planter {
       } catch (err) {
         out.failed.push({ id: `vault secret IDs of ${r.id}`, error: (err as Error).message });
       }
-      for (const a of accessors)
-        await step(`vault secret ID ${a}`, () =>
-          api.write(
+      for (const a of accessors) {
+        try {
+          await api.write(
             'drill:destroy-secret-id',
             ns,
             `${role}/secret-id-accessor/destroy`,
             { secret_id_accessor: a },
             `update on ${role}/secret-id-accessor/destroy`,
-          ),
-        );
+          );
+          out.removed.push(`vault secret ID ${a}`);
+        } catch (err) {
+          // Remediation may destroy it between the list and here (OpenBao then answers 500
+          // "failed to find accessor entry"): gone is gone, if the role no longer lists it.
+          const still = await api
+            .list('drill:list-secret-ids', ns, `${role}/secret-id`, `list on ${role}/secret-id`)
+            .then((l) => l.includes(a))
+            .catch(() => true);
+          if (still) out.failed.push({ id: `vault secret ID ${a}`, error: (err as Error).message });
+          else out.gone.push(`vault secret ID ${a}`);
+        }
+      }
       await step(`vault approle role ${r.id}`, () => api.delete('drill:delete-role', ns, role, `delete on ${role}`));
     }
     for (const p of mine.filter((x) => x.kind === 'vault-policy' && ours(x.id)))

@@ -302,17 +302,18 @@ describe('credwarden_audit_append_seconds', () => {
   });
 
   it('a flush that cannot reach Redis keeps its counts for the next one', async () => {
-    const redis = openTestRedis();
+    // Not connected yet, and no offline queue: every command fails at once, as with Redis down.
+    const redis = openTestRedis({ lazyConnect: true, enableOfflineQueue: false });
     conns.push(redis);
-    await redis.ping();
-    redis.disconnect();
     const errors: unknown[] = [];
     const prefix = `${r2.prefix}-offline`;
     const recorder = new AppendLatencyRecorder(redis, { prefix, onError: (err) => errors.push(err) });
     for (const s of [0.002, 0.02, 20]) recorder.observe(s);
     await recorder.flush();
     expect(errors).toHaveLength(1);
-    await redis.connect();
+    // The failed command set a lazy client connecting: wait until it is ready (or start it).
+    if (redis.status === 'wait') await redis.connect();
+    else if (redis.status !== 'ready') await new Promise((res) => redis.once('ready', res));
     await recorder.close();
     const { sum, ...counts } = await redis.hgetall(appendLatencyKey(prefix));
     expect(counts).toEqual({ 'b:0.0025': '1', 'b:0.025': '1', 'b:+Inf': '1', count: '3' });
