@@ -189,6 +189,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const alerts = new AlertService({
     drills: {
       plantedCredentials: () => drills.plantedCredentials(),
+      drillOf: (id) => drills.drillOf(id),
       route: config.drills?.alerts ?? { page: [], digest: [] },
     },
     sinks,

@@ -7,7 +7,10 @@
 import type { DrillRoute } from './types.js';
 
 export interface DrillAlerts {
+  /** Every credential a drill planted → its drill (a scan's items, labelled in one read). */
   plantedCredentials(): Promise<Map<string, string>>;
+  /** The drill that planted one credential (a remediation notice: one field, not the whole map). */
+  drillOf(credentialId: string): Promise<string | null>;
   route: DrillRoute;
 }
 
@@ -21,5 +24,5 @@ export async function drillLabelled<T extends { credentialId: string; title?: st
   drills: DrillAlerts | undefined,
   item: T,
 ): Promise<T> {
-  return drills ? asDrillItem(item, (await drills.plantedCredentials()).get(item.credentialId)) : item;
+  return drills ? asDrillItem(item, (await drills.drillOf(item.credentialId)) ?? undefined) : item;
 }

@@ -129,6 +129,11 @@ export class DrillStore {
     return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as DrillRecord] : []));
   }
 
+  /** The drill that planted `credentialId`, or null. */
+  drillOf(credentialId: string): Promise<string | null> {
+    return this.redis.hget(this.keys.creds(), credentialId);
+  }
+
   /** Credential id → drill id, for every credential a drill planted (while its record is kept). */
   async plantedCredentials(): Promise<Map<string, string>> {
     return new Map(Object.entries(await this.redis.hgetall(this.keys.creds())));

@@ -6,20 +6,21 @@
  * with its reason, and still cleans up.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type Workers } from '../../jobs/workers.js';
 import { DrillRunner } from '../../src/drill/runner.js';
 import type { DrillRecord } from '../../src/drill/store.js';
 import type { App } from '../../src/main.js';
 import { drillSchedulerId, JobNames } from '../../src/queue/names.js';
 import { keyPrefix } from '../../src/queue/prefix.js';
-import { closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
 import { drillSchedule, pruneDrillSchedules, upsertSchedules } from '../../src/queue/scheduler.js';
-import { closeSettled } from '../../src/queue/settle.js';
-import { testApp, useMotoCredentialsEnv, writeTestFiles } from '../support/app.js';
-import { drillUsersIn, expectDrillRecorded } from '../support/drills.js';
+import { useMotoCredentialsEnv, writeTestFiles } from '../support/app.js';
+import {
+  type DrillHarness,
+  drillAlerts,
+  drillUsersIn,
+  expectDrillRecorded,
+  startDrillHarness,
+} from '../support/drills.js';
 import { useMoto } from '../support/moto.js';
 import { type PdReceived, startPagerDutyReceiver } from '../support/receivers/pagerduty.js';
 import type { Receiver } from '../support/receivers/server.js';
@@ -32,7 +33,7 @@ const r = useRedis('drill-aws');
 const DRILL_ACCOUNT = '777788889999';
 const OTHER_ACCOUNT = '111122223333';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
-const env = (n: string) => ['$', `{env:${n}}`].join('');
+const _env = (n: string) => ['$', `{env:${n}}`].join('');
 
 let pd: Receiver<PdReceived>;
 let hook: Receiver<WebhookReceived>;
@@ -54,12 +55,7 @@ const POLICIES = `policies:
     remediation: [deactivate-key]
 `;
 
-interface Harness {
-  app: App;
-  queues: Queues;
-  workers: Workers;
-  close(): Promise<void>;
-}
+type Harness = DrillHarness;
 
 async function harness(remediation: Record<string, unknown>, drills: Record<string, unknown> | null): Promise<Harness> {
   process.env.CW_DRILL_PD = randomBytes(16).toString('hex');
@@ -79,32 +75,12 @@ async function harness(remediation: Record<string, unknown>, drills: Record<stri
       },
       policies: ['policies.yaml'],
       remediation: { cooldownHours: 0, ...remediation },
-      alerts: {
-        sinks: [
-          { name: 'pd', type: 'pagerduty', routingKey: env('CW_DRILL_PD'), url: `${pd.url}/v2/enqueue` },
-          { name: 'hook', type: 'webhook', url: `${hook.url}/credwarden`, secrets: [env('CW_DRILL_HOOK')] },
-        ],
-        routes: [{ page: ['pd'], digest: ['hook'] }],
-        delivery: { attempts: 2, backoffMs: 20 },
-      },
+      alerts: drillAlerts(pd.url, hook.url),
       ...(drills ? { drills } : {}),
     },
     { agents: [], unregistered: { aws: { tags: {}, namePatterns: ['agent-*'] } } },
   );
-  writeFileSync(join(files.dir, 'policies.yaml'), POLICIES);
-  const app = await testApp(files);
-  const queues = createQueues(app);
-  const workers = startWorkers(app, queues);
-  return {
-    app,
-    queues,
-    workers,
-    close: async () => {
-      await closeSettled(workers, 5000, app.log);
-      await closeQueues(queues);
-      await app.close();
-    },
-  };
+  return startDrillHarness(files, POLICIES);
 }
 
 const drills = { aws: { account: DRILL_ACCOUNT }, deadlineMinutes: 1.5 };

@@ -6,18 +6,12 @@
  * token to plant with fails before anything is planted.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type Workers } from '../../jobs/workers.js';
 import { DrillRunner } from '../../src/drill/runner.js';
 import type { DrillRecord } from '../../src/drill/store.js';
 import { CwError, ErrorCodes } from '../../src/errors.js';
-import type { App } from '../../src/main.js';
-import { closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
-import { closeSettled } from '../../src/queue/settle.js';
-import { testApp, writeTestFiles } from '../support/app.js';
-import { expectDrillRecorded } from '../support/drills.js';
+import { writeTestFiles } from '../support/app.js';
+import { type DrillHarness, drillAlerts, expectDrillRecorded, startDrillHarness } from '../support/drills.js';
 import { useOpenBao } from '../support/openbao.js';
 import { type PdReceived, startPagerDutyReceiver } from '../support/receivers/pagerduty.js';
 import type { Receiver } from '../support/receivers/server.js';
@@ -58,12 +52,7 @@ const POLICIES = `policies:
     remediation: [destroy-secret-id]
 `;
 
-interface Harness {
-  app: App;
-  queues: Queues;
-  workers: Workers;
-  close(): Promise<void>;
-}
+type Harness = DrillHarness;
 
 const drills = {
   vault: { cluster: 'main', namespace: 'root', approleMount: 'approle' },
@@ -103,32 +92,12 @@ async function harness(
         rate: { max: 1000, perHours: 1 },
         ...remediation,
       },
-      alerts: {
-        sinks: [
-          { name: 'pd', type: 'pagerduty', routingKey: env('CW_DRILL_PD'), url: `${pd.url}/v2/enqueue` },
-          { name: 'hook', type: 'webhook', url: `${hook.url}/credwarden`, secrets: [env('CW_DRILL_HOOK')] },
-        ],
-        routes: [{ page: ['pd'], digest: ['hook'] }],
-        delivery: { attempts: 2, backoffMs: 20 },
-      },
+      alerts: drillAlerts(pd.url, hook.url),
       drills: drillsCfg,
     },
     { agents: [], unregistered: { vault: { meta: ['agent'], displayNamePatterns: ['*agent*'], policyPatterns: [] } } },
   );
-  writeFileSync(join(files.dir, 'policies.yaml'), POLICIES);
-  const app = await testApp(files);
-  const queues = createQueues(app);
-  const workers = startWorkers(app, queues);
-  return {
-    app,
-    queues,
-    workers,
-    close: async () => {
-      await closeSettled(workers, 5000, app.log);
-      await closeQueues(queues);
-      await app.close();
-    },
-  };
+  return startDrillHarness(files, POLICIES);
 }
 
 const status = async (method: string, path: string, body?: unknown) =>

@@ -5,12 +5,18 @@
  * chain agree. Times are set by the App's clock (a ManualClock), so each event lands when asked.
  */
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { expect } from 'vitest';
+import { startWorkers, type Workers } from '../../jobs/workers.js';
 import type { ManualClock } from '../../src/clock.js';
 import type { DrillRecord } from '../../src/drill/store.js';
 import type { App } from '../../src/main.js';
+import { closeQueues, createQueues, type Queues } from '../../src/queue/runtime.js';
+import { closeSettled } from '../../src/queue/settle.js';
+import { type TestAppFiles, testApp } from './app.js';
 import { awsTestClientConfig } from './moto.js';
 
 const MIN = 60_000;
@@ -164,4 +170,43 @@ export async function drillUsersIn(endpoint: string, account: string): Promise<s
   });
   const out = await iam.send(new ListUsersCommand({ PathPrefix: '/credwarden-drill/' }));
   return (out.Users ?? []).map((u) => u.UserName!);
+}
+
+/** A drill test's App with in-process workers (the normal pipeline), and how to stop it all. */
+export interface DrillHarness {
+  app: App;
+  queues: Queues;
+  workers: Workers;
+  close(): Promise<void>;
+}
+
+/** Writes `policiesYaml` beside the config, builds the App and starts its workers. */
+export async function startDrillHarness(files: TestAppFiles, policiesYaml: string): Promise<DrillHarness> {
+  writeFileSync(join(files.dir, 'policies.yaml'), policiesYaml);
+  const app = await testApp(files);
+  const queues = createQueues(app);
+  const workers = startWorkers(app, queues);
+  return {
+    app,
+    queues,
+    workers,
+    close: async () => {
+      await closeSettled(workers, 5000, app.log);
+      await closeQueues(queues);
+      await app.close();
+    },
+  };
+}
+
+/** The drill tests' sinks: a PagerDuty page sink and a webhook digest sink (env refs CW_DRILL_PD, CW_DRILL_HOOK). */
+export function drillAlerts(pdUrl: string, hookUrl: string): Record<string, unknown> {
+  const env = (n: string) => ['$', `{env:${n}}`].join('');
+  return {
+    sinks: [
+      { name: 'pd', type: 'pagerduty', routingKey: env('CW_DRILL_PD'), url: `${pdUrl}/v2/enqueue` },
+      { name: 'hook', type: 'webhook', url: `${hookUrl}/credwarden`, secrets: [env('CW_DRILL_HOOK')] },
+    ],
+    routes: [{ page: ['pd'], digest: ['hook'] }],
+    delivery: { attempts: 2, backoffMs: 20 },
+  };
 }
